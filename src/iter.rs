@@ -1,0 +1,334 @@
+//! Iterators. All of them walk the map in Go's order: a random start bucket and slot offset
+//! per iteration (`mapiterinit`), then Go's `mapiternext`.
+
+use core::iter::FusedIterator;
+use core::marker::PhantomData;
+
+use allocator_api2::alloc::Allocator;
+
+use crate::hash::MapHasher;
+use crate::layout::{Hmap, EMPTY_ONE};
+use crate::map::GoMap;
+use crate::rand::RandSource;
+use crate::raw::{RawIter, RawMap};
+
+/// An iterator over `(&K, &V)` ([`GoMap::iter`]).
+pub struct Iter<'a, K, V, H, A: Allocator, R: RandSource> {
+    map: &'a RawMap<K, V, H, A, R>,
+    it: RawIter,
+    remaining: usize,
+}
+
+impl<'a, K, V, H, A: Allocator, R: RandSource> Iter<'a, K, V, H, A, R> {
+    pub(crate) fn new(map: &'a RawMap<K, V, H, A, R>) -> Self {
+        Iter {
+            map,
+            it: RawIter::init(map),
+            remaining: map.h.count,
+        }
+    }
+}
+
+impl<K, V, H, A: Allocator, R: RandSource> Clone for Iter<'_, K, V, H, A, R> {
+    fn clone(&self) -> Self {
+        Iter {
+            map: self.map,
+            it: self.it.clone(),
+            remaining: self.remaining,
+        }
+    }
+}
+
+impl<'a, K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> Iterator
+    for Iter<'a, K, V, H, A, R>
+{
+    type Item = (&'a K, &'a V);
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        // SAFETY: the shared borrow keeps the map unchanged during the iteration; a returned
+        // slot is live.
+        unsafe {
+            let (b, i) = self.map.iter_next(&mut self.it)?;
+            self.remaining = self.remaining.saturating_sub(1);
+            Some((
+                &*RawMap::<K, V, H, A, R>::key_ptr(b, i),
+                &*RawMap::<K, V, H, A, R>::elem_ptr(b, i),
+            ))
+        }
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> ExactSizeIterator
+    for Iter<'_, K, V, H, A, R>
+{
+}
+impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> FusedIterator
+    for Iter<'_, K, V, H, A, R>
+{
+}
+
+/// An iterator over `(&K, &mut V)` ([`GoMap::iter_mut`]).
+pub struct IterMut<'a, K, V, H, A: Allocator, R: RandSource> {
+    map: *const RawMap<K, V, H, A, R>,
+    it: RawIter,
+    remaining: usize,
+    marker: PhantomData<&'a mut RawMap<K, V, H, A, R>>,
+}
+
+impl<'a, K, V, H, A: Allocator, R: RandSource> IterMut<'a, K, V, H, A, R> {
+    pub(crate) fn new(map: &'a mut RawMap<K, V, H, A, R>) -> Self {
+        let it = RawIter::init(map);
+        IterMut {
+            remaining: map.h.count,
+            map,
+            it,
+            marker: PhantomData,
+        }
+    }
+}
+
+impl<'a, K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> Iterator
+    for IterMut<'a, K, V, H, A, R>
+{
+    type Item = (&'a K, &'a mut V);
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        // SAFETY: the map is exclusively borrowed for 'a and not changed during the iteration;
+        // Go's iteration returns each entry once, so the `&mut V`s never alias.
+        unsafe {
+            let (b, i) = (*self.map).iter_next(&mut self.it)?;
+            self.remaining = self.remaining.saturating_sub(1);
+            Some((
+                &*RawMap::<K, V, H, A, R>::key_ptr(b, i),
+                &mut *RawMap::<K, V, H, A, R>::elem_ptr(b, i),
+            ))
+        }
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> ExactSizeIterator
+    for IterMut<'_, K, V, H, A, R>
+{
+}
+impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> FusedIterator
+    for IterMut<'_, K, V, H, A, R>
+{
+}
+
+// SAFETY: IterMut is a `&mut RawMap` in disguise: it hands out `&K` and `&mut V`.
+unsafe impl<K: Sync, V: Send, H: Sync, A: Allocator + Sync, R: RandSource + Sync> Send
+    for IterMut<'_, K, V, H, A, R>
+{
+}
+// SAFETY: as above; shared access to the iterator gives nothing but its size.
+unsafe impl<K: Sync, V: Sync, H: Sync, A: Allocator + Sync, R: RandSource + Sync> Sync
+    for IterMut<'_, K, V, H, A, R>
+{
+}
+
+/// An iterator over the keys ([`GoMap::keys`]).
+pub struct Keys<'a, K, V, H, A: Allocator, R: RandSource> {
+    pub(crate) inner: Iter<'a, K, V, H, A, R>,
+}
+
+/// An iterator over the values ([`GoMap::values`]).
+pub struct Values<'a, K, V, H, A: Allocator, R: RandSource> {
+    pub(crate) inner: Iter<'a, K, V, H, A, R>,
+}
+
+/// An iterator over the values, mutably ([`GoMap::values_mut`]).
+pub struct ValuesMut<'a, K, V, H, A: Allocator, R: RandSource> {
+    pub(crate) inner: IterMut<'a, K, V, H, A, R>,
+}
+
+/// The owning iterator ([`GoMap::into_iter`]).
+pub struct IntoIter<K, V, H, A: Allocator, R: RandSource> {
+    raw: RawMap<K, V, H, A, R>,
+    it: RawIter,
+    remaining: usize,
+}
+
+impl<K, V, H, A: Allocator, R: RandSource> IntoIter<K, V, H, A, R> {
+    pub(crate) fn new(raw: RawMap<K, V, H, A, R>) -> Self {
+        let it = RawIter::init(&raw);
+        let remaining = raw.h.count;
+        IntoIter { raw, it, remaining }
+    }
+}
+
+/// Takes the entry at (b, i) out of a map that is being consumed: the slot is marked
+/// `EMPTY_ONE` first, so neither the rest of the iteration nor the final drop sees it again.
+///
+/// # Safety
+/// (b, i) must be a live slot just returned by the iteration.
+unsafe fn take<K, V, H, A: Allocator, R: RandSource>(
+    raw: &RawMap<K, V, H, A, R>,
+    b: *mut u8,
+    i: usize,
+) -> (K, V) {
+    // SAFETY: caller contract.
+    unsafe {
+        RawMap::<K, V, H, A, R>::set_top(b, i, EMPTY_ONE);
+        raw.take_slot(b, i)
+    }
+}
+
+impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> Iterator
+    for IntoIter<K, V, H, A, R>
+{
+    type Item = (K, V);
+    fn next(&mut self) -> Option<(K, V)> {
+        // SAFETY: we own the map; taken slots are marked empty before the iteration goes on.
+        unsafe {
+            let (b, i) = self.raw.iter_next(&mut self.it)?;
+            self.remaining = self.remaining.saturating_sub(1);
+            Some(take(&self.raw, b, i))
+        }
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> ExactSizeIterator
+    for IntoIter<K, V, H, A, R>
+{
+}
+impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> FusedIterator
+    for IntoIter<K, V, H, A, R>
+{
+}
+
+/// The owning iterator over keys ([`GoMap::into_keys`]).
+pub struct IntoKeys<K, V, H, A: Allocator, R: RandSource> {
+    pub(crate) inner: IntoIter<K, V, H, A, R>,
+}
+
+/// The owning iterator over values ([`GoMap::into_values`]).
+pub struct IntoValues<K, V, H, A: Allocator, R: RandSource> {
+    pub(crate) inner: IntoIter<K, V, H, A, R>,
+}
+
+/// The draining iterator ([`GoMap::drain`]).
+pub struct Drain<'a, K, V, H, A: Allocator, R: RandSource> {
+    map: &'a mut GoMap<K, V, H, A, R>,
+    /// The map's header while draining; the map itself holds an empty header meanwhile, so a
+    /// leaked `Drain` leaves an empty map behind.
+    h: Hmap,
+    it: RawIter,
+    remaining: usize,
+}
+
+impl<'a, K, V, H, A: Allocator, R: RandSource> Drain<'a, K, V, H, A, R> {
+    pub(crate) fn new(map: &'a mut GoMap<K, V, H, A, R>) -> Self {
+        let it = RawIter::init(&map.raw);
+        let remaining = map.raw.h.count;
+        let hash0 = map.raw.h.hash0;
+        let h = core::mem::replace(&mut map.raw.h, Hmap::empty(hash0));
+        Drain {
+            map,
+            h,
+            it,
+            remaining,
+        }
+    }
+}
+
+impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> Iterator
+    for Drain<'_, K, V, H, A, R>
+{
+    type Item = (K, V);
+    fn next(&mut self) -> Option<(K, V)> {
+        // Put the header back for the step, then take it out again.
+        core::mem::swap(&mut self.h, &mut self.map.raw.h);
+        // SAFETY: the map is exclusively borrowed; taken slots are marked empty first.
+        let r = unsafe {
+            match self.map.raw.iter_next(&mut self.it) {
+                Some((b, i)) => Some(take(&self.map.raw, b, i)),
+                None => None,
+            }
+        };
+        core::mem::swap(&mut self.h, &mut self.map.raw.h);
+        if r.is_some() {
+            self.remaining = self.remaining.saturating_sub(1);
+        }
+        r
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl<K, V, H, A: Allocator, R: RandSource> Drop for Drain<'_, K, V, H, A, R> {
+    fn drop(&mut self) {
+        // Restore the header, then clear: drops what was not yielded, resets like mapclear.
+        core::mem::swap(&mut self.h, &mut self.map.raw.h);
+        self.map.raw.clear();
+    }
+}
+
+impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> ExactSizeIterator
+    for Drain<'_, K, V, H, A, R>
+{
+}
+impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> FusedIterator
+    for Drain<'_, K, V, H, A, R>
+{
+}
+
+macro_rules! delegate {
+    ($name:ident [$($lt:lifetime),*], $item:ty, |$x:pat_param| $map:expr) => {
+        impl<$($lt,)* K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> Iterator
+            for $name<$($lt,)* K, V, H, A, R>
+        {
+            type Item = $item;
+            #[inline]
+            fn next(&mut self) -> Option<Self::Item> {
+                self.inner.next().map(|$x| $map)
+            }
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                self.inner.size_hint()
+            }
+        }
+        impl<$($lt,)* K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> ExactSizeIterator
+            for $name<$($lt,)* K, V, H, A, R>
+        {
+        }
+        impl<$($lt,)* K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> FusedIterator
+            for $name<$($lt,)* K, V, H, A, R>
+        {
+        }
+    };
+}
+
+delegate!(Keys['a], &'a K, |(k, _)| k);
+delegate!(Values['a], &'a V, |(_, v)| v);
+delegate!(ValuesMut['a], &'a mut V, |(_, v)| v);
+delegate!(IntoKeys[], K, |(k, _)| k);
+delegate!(IntoValues[], V, |(_, v)| v);
+
+macro_rules! debug_list {
+    ($name:ident [$($lt:lifetime),*]) => {
+        impl<$($lt,)* K, V, H, A: Allocator, R: RandSource> core::fmt::Debug for $name<$($lt,)* K, V, H, A, R> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_struct(stringify!($name)).finish_non_exhaustive()
+            }
+        }
+    };
+}
+
+debug_list!(Iter['a]);
+debug_list!(IterMut['a]);
+debug_list!(Keys['a]);
+debug_list!(Values['a]);
+debug_list!(ValuesMut['a]);
+debug_list!(IntoIter[]);
+debug_list!(IntoKeys[]);
+debug_list!(IntoValues[]);
+debug_list!(Drain['a]);

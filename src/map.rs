@@ -1,0 +1,685 @@
+//! [`GoMap`]: the safe, std-`HashMap`-like API over the raw runtime.
+
+use core::borrow::Borrow;
+use core::fmt;
+use core::ptr;
+
+use allocator_api2::alloc::Allocator;
+
+use crate::alloc::DefaultAllocator;
+use crate::entry::{Entry, OccupiedEntry, VacantEntry};
+use crate::error::{handle_error, TryInsertError, TryReserveError};
+use crate::hash::{GoHasher, MapHasher};
+use crate::iter::{Drain, IntoIter, IntoKeys, IntoValues, Iter, IterMut, Keys, Values, ValuesMut};
+use crate::layout::{b_for_hint, over_load_factor, BucketLayout, Hmap, MAX_ALLOC};
+use crate::rand::{FastRand, RandSource};
+use crate::raw::{RawIter, RawMap, Slot};
+use crate::view::RawView;
+
+/// Go 1.19's map, byte for byte: a 48-byte `hmap` header and arrays of 8-slot buckets, grown
+/// incrementally (at most two old buckets are evacuated per write).
+///
+/// * `K`, `V`: key and value types. Keys and values larger than 128 bytes (or aligned to more
+///   than 8) are stored indirectly, through a pointer in the slot, as Go does.
+/// * `H`: the hasher ([`MapHasher`]). [`GoHasher`] is Go's own hash for [`GoKey`] types;
+///   [`HashAdapter`] takes any `K: Hash`.
+/// * `A`: the allocator (allocator-api2). Every byte the map uses comes from it.
+/// * `R`: the source of Go's `fastrand` draws ([`RandSource`]).
+///
+/// ```
+/// use gomap::GoMap;
+///
+/// let mut m = GoMap::new();
+/// m.insert(1u64, "one");
+/// m.insert(2u64, "two");
+/// assert_eq!(m.get(&1), Some(&"one"));
+/// assert_eq!(m.len(), 2);
+/// // The header is Go's.
+/// assert_eq!(m.header().count(), 2);
+/// assert_eq!(m.header().B(), 0);
+/// ```
+///
+/// # Differences from `std::collections::HashMap`
+/// * `insert` on an existing key replaces the stored key when Go would (`NEEDS_KEY_UPDATE`:
+///   floats, so `-0.0` replaces `+0.0`, and strings); otherwise the given key is dropped.
+/// * Keys need only `PartialEq`: `f64` keys work with Go's semantics (NaN never equals itself,
+///   so every NaN insert adds an entry, and NaN entries cannot be looked up).
+/// * Iteration order is randomized per iteration, as in Go.
+/// * [`reserve`](Self::reserve) and [`shrink_to_fit`](Self::shrink_to_fit) are not Go
+///   operations; see their docs.
+/// * Writes through `get_mut`, `iter_mut`, `values_mut` or an entry change the value in place,
+///   like a write through a pointer to a Go map element: they are not map writes (no
+///   `grow_work`).
+///
+/// [`GoKey`]: crate::hash::GoKey
+/// [`HashAdapter`]: crate::hash::HashAdapter
+pub struct GoMap<K, V, H = GoHasher, A: Allocator = DefaultAllocator, R: RandSource = FastRand> {
+    pub(crate) raw: RawMap<K, V, H, A, R>,
+}
+
+#[cfg(feature = "alloc")]
+impl<K, V> GoMap<K, V> {
+    /// An empty map, like Go's `make(map[K]V)`: `hash0` is drawn now, and the first bucket is
+    /// allocated by the first insert.
+    pub fn new() -> Self {
+        Self::from_parts(0, GoHasher::new(), DefaultAllocator::default(), FastRand)
+    }
+
+    /// A map sized for `hint` entries, like Go's `make(map[K]V, hint)`: B is the smallest with
+    /// `hint <= 6.5 * 2^B` (and B = 0 up to 8 entries), and for B > 0 the bucket array is
+    /// allocated now.
+    pub fn with_capacity(hint: usize) -> Self {
+        Self::from_parts(hint, GoHasher::new(), DefaultAllocator::default(), FastRand)
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<K, V, H> GoMap<K, V, H> {
+    /// An empty map with the given hasher.
+    pub fn with_hasher(hasher: H) -> Self {
+        Self::from_parts(0, hasher, DefaultAllocator::default(), FastRand)
+    }
+
+    /// A map sized for `hint` entries (see [`GoMap::with_capacity`]) with the given hasher.
+    pub fn with_capacity_and_hasher(hint: usize, hasher: H) -> Self {
+        Self::from_parts(hint, hasher, DefaultAllocator::default(), FastRand)
+    }
+}
+
+impl<K, V, A: Allocator> GoMap<K, V, GoHasher, A> {
+    /// An empty map in the given allocator.
+    pub fn new_in(alloc: A) -> Self {
+        Self::from_parts(0, GoHasher::new(), alloc, FastRand)
+    }
+
+    /// A map sized for `hint` entries in the given allocator.
+    pub fn with_capacity_in(hint: usize, alloc: A) -> Self {
+        Self::from_parts(hint, GoHasher::new(), alloc, FastRand)
+    }
+}
+
+impl<K, V, H, A: Allocator> GoMap<K, V, H, A> {
+    /// An empty map with the given hasher and allocator.
+    pub fn with_hasher_in(hasher: H, alloc: A) -> Self {
+        Self::from_parts(0, hasher, alloc, FastRand)
+    }
+
+    /// A map sized for `hint` entries with the given hasher and allocator.
+    pub fn with_capacity_and_hasher_in(hint: usize, hasher: H, alloc: A) -> Self {
+        Self::from_parts(hint, hasher, alloc, FastRand)
+    }
+}
+
+impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
+    /// A map from all its parts: Go's `makemap(hint)` with this hasher, allocator and random
+    /// source. `hash0` is the source's first draw, so a [`ScriptedRand`] whose first value is
+    /// `h` gives a map with `hash0 == h`.
+    ///
+    /// Panics (through `handle_alloc_error`) if the bucket array cannot be allocated; see
+    /// [`try_from_parts`](Self::try_from_parts).
+    ///
+    /// [`ScriptedRand`]: crate::rand::ScriptedRand
+    pub fn from_parts(hint: usize, hasher: H, alloc: A, rand: R) -> Self {
+        match Self::try_from_parts(hint, hasher, alloc, rand) {
+            Ok(m) => m,
+            Err(e) => handle_error(e),
+        }
+    }
+
+    /// Like [`from_parts`](Self::from_parts), but reports an allocation failure.
+    pub fn try_from_parts(
+        hint: usize,
+        hasher: H,
+        alloc: A,
+        rand: R,
+    ) -> Result<Self, TryReserveError> {
+        Ok(GoMap {
+            raw: RawMap::makemap(hint, hasher, alloc, rand)?,
+        })
+    }
+
+    /// Number of entries (Go's `len(m)`, the header's `count`).
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.raw.h.count
+    }
+
+    /// Whether the map has no entries.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.raw.h.count == 0
+    }
+
+    /// The map's hasher.
+    pub fn hasher(&self) -> &H {
+        &self.raw.hasher
+    }
+
+    /// The map's allocator.
+    pub fn allocator(&self) -> &A {
+        &self.raw.alloc
+    }
+
+    /// The map's random source.
+    pub fn rand_source(&self) -> &R {
+        &self.raw.rand
+    }
+
+    /// The Go header (`hmap`), read-only. Its address is what a Go `map` value holds.
+    pub fn header(&self) -> &Hmap {
+        &self.raw.h
+    }
+
+    /// The bucket layout of this map's key and value types.
+    pub const fn layout(&self) -> BucketLayout {
+        RawMap::<K, V, H, A, R>::L
+    }
+
+    /// A read-only view of the map's raw memory: header, buckets, overflow chains, old buckets.
+    pub fn raw(&self) -> RawView<'_, K, V> {
+        RawView::new(&self.raw.h)
+    }
+
+    /// Bytes of memory the map holds: bucket arrays (preallocated overflow buckets included),
+    /// heap overflow buckets, indirect keys and values, `extra` and overflow lists, and spare
+    /// buckets set aside so that an evacuation never fails half-way (not Go-visible).
+    pub fn allocated_bytes(&self) -> usize {
+        self.raw.allocated_bytes()
+    }
+
+    /// Removes every entry, like Go 1.19's `mapclear`: B and the bucket array are kept (zeroed,
+    /// with the preallocated overflow buckets restored), overflow buckets and old buckets are
+    /// freed, and `hash0` is reseeded. A map that is already empty is left as it is.
+    pub fn clear(&mut self) {
+        self.raw.clear();
+    }
+
+    /// Looks up `k` and returns the value.
+    #[inline]
+    pub fn get<Q>(&self, k: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + PartialEq,
+        H: MapHasher<Q>,
+    {
+        let (b, i) = self.find(k)?;
+        // SAFETY: `find` returns a live slot; the shared borrow of `self` keeps it alive.
+        unsafe { Some(&*RawMap::<K, V, H, A, R>::elem_ptr(b, i)) }
+    }
+
+    /// Looks up `k` and returns the stored key and the value.
+    #[inline]
+    pub fn get_key_value<Q>(&self, k: &Q) -> Option<(&K, &V)>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + PartialEq,
+        H: MapHasher<Q>,
+    {
+        let (b, i) = self.find(k)?;
+        // SAFETY: as in `get`.
+        unsafe {
+            Some((
+                &*RawMap::<K, V, H, A, R>::key_ptr(b, i),
+                &*RawMap::<K, V, H, A, R>::elem_ptr(b, i),
+            ))
+        }
+    }
+
+    /// Looks up `k` and returns the value mutably (an in-place write, not a map write).
+    #[inline]
+    pub fn get_mut<Q>(&mut self, k: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + PartialEq,
+        H: MapHasher<Q>,
+    {
+        let (b, i) = self.find(k)?;
+        // SAFETY: a live slot; the exclusive borrow of `self` makes the reference unique.
+        unsafe { Some(&mut *RawMap::<K, V, H, A, R>::elem_ptr(b, i)) }
+    }
+
+    /// Whether the map holds `k`.
+    #[inline]
+    pub fn contains_key<Q>(&self, k: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + PartialEq,
+        H: MapHasher<Q>,
+    {
+        self.find(k).is_some()
+    }
+
+    #[inline]
+    fn find<Q>(&self, k: &Q) -> Option<(*mut u8, usize)>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + PartialEq,
+        H: MapHasher<Q>,
+    {
+        if self.raw.h.count == 0 {
+            return None;
+        }
+        let hash = self.raw.hasher.hash(k, self.raw.h.hash0 as u64);
+        self.raw.find(hash, |x| x.borrow() == k)
+    }
+}
+
+impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
+    #[inline]
+    fn hash_key(&self, k: &K) -> u64 {
+        self.raw.hasher.hash(k, self.raw.h.hash0 as u64)
+    }
+
+    /// Inserts `k → v` (Go's `m[k] = v`) and returns the previous value.
+    ///
+    /// Panics (through `handle_alloc_error`) when memory runs out; see
+    /// [`try_insert`](Self::try_insert).
+    #[inline]
+    pub fn insert(&mut self, k: K, v: V) -> Option<V> {
+        let hash = self.hash_key(&k);
+        match self.raw.assign(hash, |x| *x == k) {
+            // SAFETY: `assign` just returned this slot.
+            Ok(slot) => unsafe { self.fill(slot, k, v) },
+            Err(e) => handle_error(e),
+        }
+    }
+
+    /// Writes the key and value into a slot `assign` returned.
+    ///
+    /// # Safety
+    /// `slot` must come from `self.raw.assign` with nothing in between.
+    #[inline]
+    unsafe fn fill(&mut self, slot: Slot, k: K, v: V) -> Option<V> {
+        // SAFETY: caller contract: a Found slot is live; a New slot has uninitialized key and
+        // elem memory (inline or in fresh boxes) that we initialize now.
+        unsafe {
+            match slot {
+                Slot::Found(b, i) => {
+                    let old = ptr::replace(RawMap::<K, V, H, A, R>::elem_ptr(b, i), v);
+                    if <H as MapHasher<K>>::NEEDS_KEY_UPDATE {
+                        drop(ptr::replace(RawMap::<K, V, H, A, R>::key_ptr(b, i), k));
+                    } else {
+                        drop(k);
+                    }
+                    Some(old)
+                }
+                Slot::New(b, i) => {
+                    ptr::write(RawMap::<K, V, H, A, R>::key_ptr(b, i), k);
+                    ptr::write(RawMap::<K, V, H, A, R>::elem_ptr(b, i), v);
+                    None
+                }
+            }
+        }
+    }
+
+    /// Inserts like [`insert`](Self::insert), but when memory runs out returns the error with
+    /// the key and value, and leaves the map unchanged (not even the grow work a write would
+    /// do has happened).
+    ///
+    /// (This is not std's unstable `HashMap::try_insert`, which fails on an occupied key.)
+    pub fn try_insert(&mut self, k: K, v: V) -> Result<Option<V>, TryInsertError<K, V>> {
+        let hash = self.hash_key(&k);
+        let exists = self.raw.find(hash, |x| *x == k).is_some();
+        if let Err(error) = self.raw.reserve_assign(hash, !exists) {
+            return Err(TryInsertError {
+                error,
+                key: k,
+                value: v,
+            });
+        }
+        let slot = match self.raw.assign(hash, |x| *x == k) {
+            Ok(slot) => slot,
+            Err(_) => unreachable!("everything the insert needs was reserved"),
+        };
+        self.raw.free_reserve_extras();
+        self.raw.free_spare_array();
+        // SAFETY: `assign` just returned this slot.
+        Ok(unsafe { self.fill(slot, k, v) })
+    }
+
+    /// Removes `k` (Go's `delete(m, k)`) and returns its value.
+    #[inline]
+    pub fn remove<Q>(&mut self, k: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + PartialEq,
+        H: MapHasher<Q>,
+    {
+        self.remove_entry(k).map(|(_, v)| v)
+    }
+
+    /// Removes `k` and returns the stored key and the value.
+    pub fn remove_entry<Q>(&mut self, k: &Q) -> Option<(K, V)>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + PartialEq,
+        H: MapHasher<Q>,
+    {
+        if self.raw.h.count == 0 {
+            return None;
+        }
+        let hash = MapHasher::<Q>::hash(&self.raw.hasher, k, self.raw.h.hash0 as u64);
+        match self.raw.delete(hash, |x| x.borrow() == k) {
+            Ok(r) => r,
+            Err(e) => handle_error(e),
+        }
+    }
+
+    /// The entry for `key`, for in-place manipulation.
+    pub fn entry(&mut self, key: K) -> Entry<'_, K, V, H, A, R> {
+        let hash = self.hash_key(&key);
+        match self.raw.find(hash, |x| *x == key) {
+            Some((b, i)) => Entry::Occupied(OccupiedEntry::new(self, hash, key, b, i)),
+            None => Entry::Vacant(VacantEntry::new(self, hash, key)),
+        }
+    }
+
+    /// Inserts a key known to be absent, with its hash; returns the value's slot.
+    pub(crate) fn insert_new_hashed(&mut self, hash: u64, k: K, v: V) -> &mut V {
+        let slot = match self.raw.assign(hash, |x| *x == k) {
+            Ok(s) => s,
+            Err(e) => handle_error(e),
+        };
+        let (b, i) = match slot {
+            Slot::Found(b, i) | Slot::New(b, i) => (b, i),
+        };
+        // SAFETY: the slot was just returned by `assign`; after `fill` it is live and the
+        // exclusive borrow of `self` makes the reference unique.
+        unsafe {
+            self.fill(slot, k, v);
+            &mut *RawMap::<K, V, H, A, R>::elem_ptr(b, i)
+        }
+    }
+
+    /// Removes the entry with this hash whose key equals `k`.
+    pub(crate) fn remove_hashed(&mut self, hash: u64, k: &K) -> Option<(K, V)> {
+        match self.raw.delete(hash, |x| x == k) {
+            Ok(r) => r,
+            Err(e) => handle_error(e),
+        }
+    }
+
+    /// An iterator over `(&K, &V)` in Go's randomized order.
+    pub fn iter(&self) -> Iter<'_, K, V, H, A, R> {
+        Iter::new(&self.raw)
+    }
+
+    /// An iterator over `(&K, &mut V)`.
+    pub fn iter_mut(&mut self) -> IterMut<'_, K, V, H, A, R> {
+        IterMut::new(&mut self.raw)
+    }
+
+    /// An iterator over the keys.
+    pub fn keys(&self) -> Keys<'_, K, V, H, A, R> {
+        Keys { inner: self.iter() }
+    }
+
+    /// An iterator over the values.
+    pub fn values(&self) -> Values<'_, K, V, H, A, R> {
+        Values { inner: self.iter() }
+    }
+
+    /// An iterator over the values, mutably.
+    pub fn values_mut(&mut self) -> ValuesMut<'_, K, V, H, A, R> {
+        ValuesMut {
+            inner: self.iter_mut(),
+        }
+    }
+
+    /// Consumes the map into its keys.
+    pub fn into_keys(self) -> IntoKeys<K, V, H, A, R> {
+        IntoKeys {
+            inner: self.into_iter(),
+        }
+    }
+
+    /// Consumes the map into its values.
+    pub fn into_values(self) -> IntoValues<K, V, H, A, R> {
+        IntoValues {
+            inner: self.into_iter(),
+        }
+    }
+
+    /// Removes and yields every entry. When the `Drain` is dropped, the map is cleared as by
+    /// [`clear`](Self::clear) (Go compiles `for k := range m { delete(m, k) }` to the same
+    /// `mapclear`). If the `Drain` is leaked, the map is left empty and its memory leaks.
+    pub fn drain(&mut self) -> Drain<'_, K, V, H, A, R> {
+        Drain::new(self)
+    }
+
+    /// Keeps only the entries for which `f` returns true, like Go's
+    /// `for k, v := range m { if !f(k, v) { delete(m, k) } }`: the removals are Go deletes
+    /// (with their grow work), made during a Go iteration.
+    pub fn retain<F: FnMut(&K, &mut V) -> bool>(&mut self, mut f: F) {
+        // While the iteration runs, a grow that finishes parks the old array (the iteration
+        // may be reading it); the guard frees it at the end, also on unwind.
+        struct Hold<'a, K, V, H, A: Allocator, R: RandSource>(&'a mut GoMap<K, V, H, A, R>);
+        impl<K, V, H, A: Allocator, R: RandSource> Drop for Hold<'_, K, V, H, A, R> {
+            fn drop(&mut self) {
+                self.0.raw.hold_old = false;
+                self.0.raw.free_zombie();
+            }
+        }
+        self.raw.hold_old = true;
+        let g = Hold(self);
+        g.0.retain_inner(&mut f);
+    }
+
+    fn retain_inner<F: FnMut(&K, &mut V) -> bool>(&mut self, f: &mut F) {
+        let mut it = RawIter::init(&self.raw);
+        // SAFETY: the iteration only sees deletes between steps, as Go's range allows; the
+        // iterator flags it set keep evacuated old buckets readable. A returned slot is live
+        // until we delete it.
+        unsafe {
+            while let Some((b, i)) = self.raw.iter_next(&mut it) {
+                let kp = RawMap::<K, V, H, A, R>::key_ptr(b, i);
+                let vp = RawMap::<K, V, H, A, R>::elem_ptr(b, i);
+                if f(&*kp, &mut *vp) {
+                    continue;
+                }
+                if <H as MapHasher<K>>::REFLEXIVE || crate::raw::self_equal(&*kp) {
+                    // Go's delete(m, k), grow work included. The closure holds only the raw
+                    // pointer: the delete may clear the very slot it points to.
+                    let hash = self.hash_key(&*kp);
+                    match self.raw.delete(hash, |x| ptr::eq(x, kp) || *x == *kp) {
+                        Ok(kv) => drop(kv),
+                        Err(e) => handle_error(e),
+                    }
+                } else {
+                    // A key like NaN cannot be found by hash (Go cannot delete it); remove it
+                    // by position instead.
+                    drop(self.raw.delete_unfindable(&it, b, i));
+                }
+            }
+        }
+    }
+
+    /// Makes room for `additional` more entries without a load-factor grow: if `len +
+    /// additional` would overload the current array, rebuilds the map into the array Go's
+    /// `make(map, len + additional)` would allocate, moving every entry at once (O(len)),
+    /// which also finishes any grow in progress. Not a Go operation. Overflow-triggered
+    /// same-size grows can still happen later.
+    pub fn reserve(&mut self, additional: usize) {
+        if let Err(e) = self.try_reserve(additional) {
+            handle_error(e);
+        }
+    }
+
+    /// Like [`reserve`](Self::reserve), but reports a failure and then leaves the map unchanged.
+    pub fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
+        let target = self
+            .len()
+            .checked_add(additional)
+            .ok_or(TryReserveError::capacity_overflow())?;
+        if !over_load_factor(target, self.raw.h.B) {
+            return Ok(());
+        }
+        let bytes = target.checked_mul(self.layout().bucketsize);
+        if !matches!(bytes, Some(b) if b <= MAX_ALLOC) {
+            return Err(TryReserveError::capacity_overflow());
+        }
+        let r = self.raw.rebuild(b_for_hint(target));
+        self.raw.free_reserve();
+        r
+    }
+
+    /// Releases memory Go would keep. Go never shrinks a map; gomap does so only here: if
+    /// `make(map, len)` would pick a smaller B, or a grow is in progress, the map is rebuilt
+    /// into that array (all entries move at once), and the memory set aside for `try_*`
+    /// operations is freed.
+    pub fn shrink_to_fit(&mut self) {
+        let b = b_for_hint(self.len());
+        if b < self.raw.h.B || self.raw.h.growing() {
+            if let Err(e) = self.raw.rebuild(b) {
+                handle_error(e);
+            }
+        }
+        self.raw.free_reserve();
+    }
+}
+
+impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> IntoIterator
+    for GoMap<K, V, H, A, R>
+{
+    type Item = (K, V);
+    type IntoIter = IntoIter<K, V, H, A, R>;
+    fn into_iter(self) -> Self::IntoIter {
+        IntoIter::new(self.raw)
+    }
+}
+
+impl<'a, K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> IntoIterator
+    for &'a GoMap<K, V, H, A, R>
+{
+    type Item = (&'a K, &'a V);
+    type IntoIter = Iter<'a, K, V, H, A, R>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<'a, K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> IntoIterator
+    for &'a mut GoMap<K, V, H, A, R>
+{
+    type Item = (&'a K, &'a mut V);
+    type IntoIter = IterMut<'a, K, V, H, A, R>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter_mut()
+    }
+}
+
+impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> Extend<(K, V)>
+    for GoMap<K, V, H, A, R>
+{
+    fn extend<T: IntoIterator<Item = (K, V)>>(&mut self, iter: T) {
+        for (k, v) in iter {
+            self.insert(k, v);
+        }
+    }
+}
+
+impl<'a, K: PartialEq + Copy, V: Copy, H: MapHasher<K>, A: Allocator, R: RandSource>
+    Extend<(&'a K, &'a V)> for GoMap<K, V, H, A, R>
+{
+    fn extend<T: IntoIterator<Item = (&'a K, &'a V)>>(&mut self, iter: T) {
+        for (k, v) in iter {
+            self.insert(*k, *v);
+        }
+    }
+}
+
+impl<
+        K: PartialEq,
+        V,
+        H: MapHasher<K> + Default,
+        A: Allocator + Default,
+        R: RandSource + Default,
+    > FromIterator<(K, V)> for GoMap<K, V, H, A, R>
+{
+    fn from_iter<T: IntoIterator<Item = (K, V)>>(iter: T) -> Self {
+        let mut m = GoMap::from_parts(0, H::default(), A::default(), R::default());
+        m.extend(iter);
+        m
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<K: PartialEq, V, const N: usize> From<[(K, V); N]> for GoMap<K, V>
+where
+    GoHasher: MapHasher<K>,
+{
+    /// Like a Go map literal: a map with room for N entries, filled in order.
+    fn from(arr: [(K, V); N]) -> Self {
+        let mut m = GoMap::with_capacity(N);
+        m.extend(arr);
+        m
+    }
+}
+
+impl<K, V, H: Default, A: Allocator + Default, R: RandSource + Default> Default
+    for GoMap<K, V, H, A, R>
+{
+    fn default() -> Self {
+        GoMap::from_parts(0, H::default(), A::default(), R::default())
+    }
+}
+
+impl<K, Q, V, H, A: Allocator, R: RandSource> core::ops::Index<&Q> for GoMap<K, V, H, A, R>
+where
+    K: Borrow<Q>,
+    Q: ?Sized + PartialEq,
+    H: MapHasher<Q>,
+{
+    type Output = V;
+    /// The value for `key`. Panics if it is absent.
+    fn index(&self, key: &Q) -> &V {
+        self.get(key).expect("gomap: key not found")
+    }
+}
+
+impl<K: PartialEq + fmt::Debug, V: fmt::Debug, H: MapHasher<K>, A: Allocator, R: RandSource>
+    fmt::Debug for GoMap<K, V, H, A, R>
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<K, V, H, A, R> Clone for GoMap<K, V, H, A, R>
+where
+    K: PartialEq + Clone,
+    V: Clone,
+    H: MapHasher<K> + Clone,
+    A: Allocator + Clone,
+    R: RandSource + Clone,
+{
+    /// A new map, made like Go code copies a map before `maps.Clone` existed:
+    /// `make(map, len(m))`, then every entry inserted in iteration order. The copy has its own
+    /// `hash0` (drawn from a clone of the random source), so its layout generally differs.
+    fn clone(&self) -> Self {
+        let mut m = GoMap::from_parts(
+            self.len(),
+            self.raw.hasher.clone(),
+            self.raw.alloc.clone(),
+            self.raw.rand.clone(),
+        );
+        for (k, v) in self.iter() {
+            m.insert(k.clone(), v.clone());
+        }
+        m
+    }
+}
+
+impl<K: PartialEq, V: PartialEq, H: MapHasher<K>, A: Allocator, R: RandSource> PartialEq
+    for GoMap<K, V, H, A, R>
+{
+    /// Equal when both hold the same keys with equal values (layouts may differ).
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self
+                .iter()
+                .all(|(k, v)| other.get(k).is_some_and(|w| v == w))
+    }
+}
+
+impl<K: Eq, V: Eq, H: MapHasher<K>, A: Allocator, R: RandSource> Eq for GoMap<K, V, H, A, R> {}

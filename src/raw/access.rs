@@ -1,0 +1,63 @@
+//! Lookup: Go's `mapaccess1`/`mapaccess2`/`mapaccessK`. Lookups never write.
+
+use allocator_api2::alloc::Allocator;
+
+use super::{group, RawMap};
+use crate::layout::*;
+use crate::rand::RandSource;
+
+impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
+    /// Finds the slot whose key satisfies `eq`, for a key with hash `hash`. Reads the old
+    /// bucket instead of the new one while it is not yet evacuated. Returns (bucket, slot).
+    ///
+    /// Same result as Go's loop (compare tophash, stop at `EMPTY_REST`), with the 8 tophash
+    /// bytes compared at once.
+    #[inline]
+    pub(crate) fn find(
+        &self,
+        hash: u64,
+        mut eq: impl FnMut(&K) -> bool,
+    ) -> Option<(*mut u8, usize)> {
+        let h = &self.h;
+        if h.count == 0 {
+            return None;
+        }
+        let top = tophash(hash);
+        // SAFETY: count > 0, so `buckets` is allocated (invariant 1); `hash & mask` indexes it,
+        // and while growing `hash & oldmask` indexes the old array (invariant 2). Chains are
+        // intact (invariant 3), and a slot whose tophash equals `top` (>= 5) in a bucket we
+        // search is live (invariant 4), so its key may be read.
+        unsafe {
+            let mut m = bucket_mask(h.B);
+            let mut b = Self::bucket_at(h.buckets, hash as usize & m);
+            if !h.oldbuckets.is_null() {
+                if !h.same_size_grow() {
+                    m >>= 1;
+                }
+                let oldb = Self::bucket_at(h.oldbuckets, hash as usize & m);
+                if !evacuated(Self::top(oldb, 0)) {
+                    b = oldb;
+                }
+            }
+            loop {
+                let tops = Self::tops(b);
+                let stop = group::first_empty_rest(tops);
+                let mut cand = group::match_byte(tops, top) & group::below(stop);
+                while cand != 0 {
+                    let i = group::lowest(cand);
+                    if Self::top(b, i) == top && eq(&*Self::key_ptr(b, i)) {
+                        return Some((b, i));
+                    }
+                    cand &= cand - 1;
+                }
+                if stop < BUCKET_CNT {
+                    return None;
+                }
+                b = Self::overflow(b);
+                if b.is_null() {
+                    return None;
+                }
+            }
+        }
+    }
+}

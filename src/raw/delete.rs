@@ -1,0 +1,151 @@
+//! Delete: Go's `mapdelete`, with `emptyOne` → `emptyRest` back-propagation.
+
+use core::ptr;
+
+use allocator_api2::alloc::Allocator;
+
+use super::{group, RawMap, PTR};
+use crate::error::TryReserveError;
+use crate::hash::MapHasher;
+use crate::layout::*;
+use crate::rand::RandSource;
+
+impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
+    /// Go's `mapdelete`: with `HASH_WRITING` set, do `grow_work` while growing, find the key,
+    /// move the entry out, clear its bytes the way Go does, mark the slot `EMPTY_ONE`, turn a
+    /// trailing run of `EMPTY_ONE` into `EMPTY_REST`, and reseed `hash0` when the map becomes
+    /// empty.
+    pub(crate) fn delete(
+        &mut self,
+        hash: u64,
+        mut eq: impl FnMut(&K) -> bool,
+    ) -> Result<Option<(K, V)>, TryReserveError> {
+        if self.h.count == 0 {
+            return Ok(None);
+        }
+        let mut g = self.start_write();
+        let bucket = hash as usize & bucket_mask(g.h.B);
+        if g.h.growing() {
+            g.grow_work(bucket)?;
+        }
+        let top = tophash(hash);
+        // SAFETY: count > 0 so the current array exists (invariant 1); chains are intact; a slot
+        // with tophash == top is live (invariant 4).
+        unsafe {
+            let borig = Self::bucket_at(g.h.buckets, bucket);
+            let mut b = borig;
+            loop {
+                let tops = Self::tops(b);
+                let stop = group::first_empty_rest(tops);
+                let mut cand = group::match_byte(tops, top) & group::below(stop);
+                while cand != 0 {
+                    let i = group::lowest(cand);
+                    if Self::top(b, i) == top && eq(&*Self::key_ptr(b, i)) {
+                        let kv = g.take_slot(b, i);
+                        Self::clear_slot(b, i);
+                        g.mark_deleted(borig, b, i);
+                        g.h.count -= 1;
+                        if g.h.count == 0 {
+                            // Reseed, so an attacker cannot keep growing one bucket (issue 25237).
+                            g.h.hash0 = g.rand.fastrand();
+                        }
+                        return Ok(Some(kv));
+                    }
+                    cand &= cand - 1;
+                }
+                if stop < BUCKET_CNT {
+                    return Ok(None);
+                }
+                b = Self::overflow(b);
+                if b.is_null() {
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    /// Deletes the entry at a known slot: for keys a lookup cannot find (a NaN's hash is
+    /// random, so Go cannot delete it at all). No grow work, since the key's bucket is unknown.
+    ///
+    /// # Safety
+    /// (b, i) must be a live slot in the chain that starts at `head`, in the current array or
+    /// in an unevacuated old bucket.
+    pub(crate) unsafe fn delete_at(&mut self, head: *mut u8, b: *mut u8, i: usize) -> (K, V) {
+        let mut g = self.start_write();
+        // SAFETY: caller contract.
+        unsafe {
+            let kv = g.take_slot(b, i);
+            Self::clear_slot(b, i);
+            g.mark_deleted(head, b, i);
+            g.h.count -= 1;
+            if g.h.count == 0 {
+                g.h.hash0 = g.rand.fastrand();
+            }
+            kv
+        }
+    }
+
+    /// Clears the bytes of a slot whose entry was moved out, as Go's `mapdelete` does: the
+    /// elem is always zeroed (or its pointer nulled); a key is zeroed only if it holds
+    /// pointers, and a Go string key (`faststr`, elem <= 128 bytes) loses only its data pointer.
+    ///
+    /// # Safety
+    /// The slot's entry must have been moved out (`take_slot`).
+    pub(crate) unsafe fn clear_slot(b: *mut u8, i: usize) {
+        let l = Self::L;
+        // SAFETY: slot i of bucket b; indirect slot pointers were already nulled by take_slot.
+        unsafe {
+            if !l.indirect_key {
+                if H::KEY_GO_STRING && l.elem_size <= MAX_ELEM_SIZE {
+                    ptr::write_bytes(Self::key_slot(b, i), 0, PTR);
+                } else if H::KEY_HAS_POINTERS {
+                    ptr::write_bytes(Self::key_slot(b, i), 0, l.keysize);
+                }
+            }
+            if !l.indirect_elem {
+                ptr::write_bytes(Self::elem_slot(b, i), 0, l.elemsize);
+            }
+        }
+    }
+
+    /// Marks slot `i` of `b` (in the chain that starts at `borig`) deleted: `EMPTY_ONE`, then,
+    /// if nothing live follows it, `EMPTY_REST` back over the run of `EMPTY_ONE` before it.
+    ///
+    /// # Safety
+    /// `b` must be in the chain of `borig` (current array, or an unevacuated old bucket).
+    pub(crate) unsafe fn mark_deleted(&mut self, borig: *mut u8, b: *mut u8, i: usize) {
+        // SAFETY: caller contract; chain pointers are intact.
+        unsafe {
+            Self::set_top(b, i, EMPTY_ONE);
+            if i == BUCKET_CNT - 1 {
+                let o = Self::overflow(b);
+                if !o.is_null() && Self::top(o, 0) != EMPTY_REST {
+                    return;
+                }
+            } else if Self::top(b, i + 1) != EMPTY_REST {
+                return;
+            }
+            let (mut b, mut i) = (b, i);
+            loop {
+                Self::set_top(b, i, EMPTY_REST);
+                if i == 0 {
+                    if b == borig {
+                        break; // beginning of the initial bucket: done
+                    }
+                    // Find the previous bucket and continue at its last slot.
+                    let c = b;
+                    b = borig;
+                    while Self::overflow(b) != c {
+                        b = Self::overflow(b);
+                    }
+                    i = BUCKET_CNT - 1;
+                } else {
+                    i -= 1;
+                }
+                if Self::top(b, i) != EMPTY_ONE {
+                    break;
+                }
+            }
+        }
+    }
+}

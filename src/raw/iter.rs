@@ -1,0 +1,268 @@
+//! Iteration: Go's `mapiterinit` / `mapiternext`.
+//!
+//! An iteration starts at a random bucket and a random slot offset (the same offset in every
+//! bucket). It walks the bucket array as it was when the iteration started; while a grow is in
+//! progress, a bucket whose old bucket is not yet evacuated is read from the old bucket,
+//! keeping only the entries that belong to the new bucket being visited.
+
+use core::sync::atomic::Ordering;
+
+use allocator_api2::alloc::Allocator;
+
+use super::RawMap;
+use crate::hash::MapHasher;
+use crate::layout::*;
+use crate::rand::RandSource;
+
+/// The iteration state (Go's `hiter`, without the fields Rust's borrow keeps for us).
+#[allow(non_snake_case)]
+#[derive(Clone, Debug)]
+pub(crate) struct RawIter {
+    /// The bucket array when the iteration started.
+    buckets: *mut u8,
+    /// The bucket being walked (null: pick the next one).
+    bptr: *mut u8,
+    /// The head of the chain being walked (in the old array while reading an unevacuated
+    /// old bucket).
+    head: *mut u8,
+    start_bucket: usize,
+    offset: u8,
+    wrapped: bool,
+    B: u8,
+    i: u8,
+    bucket: usize,
+    check_bucket: usize,
+    done: bool,
+}
+
+// SAFETY: a RawIter is position state only. Its pointers are dereferenced solely by
+// `RawMap::iter_next`, which takes the map by reference, so the map's own Send/Sync bounds
+// govern every access.
+unsafe impl Send for RawIter {}
+// SAFETY: as above; `&RawIter` allows no access at all.
+unsafe impl Sync for RawIter {}
+
+impl RawIter {
+    /// The head of the chain the last returned slot was read from (before any lookup of a
+    /// moved entry).
+    pub(crate) fn head(&self) -> *mut u8 {
+        self.head
+    }
+
+    /// An iteration that yields nothing.
+    pub(crate) const fn empty() -> Self {
+        RawIter {
+            buckets: core::ptr::null_mut(),
+            bptr: core::ptr::null_mut(),
+            head: core::ptr::null_mut(),
+            start_bucket: 0,
+            offset: 0,
+            wrapped: false,
+            B: 0,
+            i: 0,
+            bucket: 0,
+            check_bucket: NO_CHECK,
+            done: true,
+        }
+    }
+
+    /// Go's `mapiterinit`: draw the start bucket and offset, and set the iterator flags.
+    pub(crate) fn init<K, V, H, A: Allocator, R: RandSource>(m: &RawMap<K, V, H, A, R>) -> Self {
+        let h = &m.h;
+        if h.count == 0 {
+            return Self::empty();
+        }
+        let b = h.B;
+        let r = if b as u32 > 31 - BUCKET_CNT_BITS {
+            m.rand.fastrand64() as usize
+        } else {
+            m.rand.fastrand() as usize
+        };
+        let start = r & bucket_mask(b);
+        let offset = ((r >> b) & (BUCKET_CNT - 1)) as u8;
+        let both = Flags::ITERATOR.bits() | Flags::OLD_ITERATOR.bits();
+        if h.flags.load(Ordering::Relaxed) & both != both {
+            // Go: atomic.Or8(&h.flags, iterator|oldIterator), the map's only atomic operation.
+            h.flags.fetch_or(both, Ordering::Relaxed);
+        }
+        RawIter {
+            buckets: h.buckets,
+            bptr: core::ptr::null_mut(),
+            head: core::ptr::null_mut(),
+            start_bucket: start,
+            offset,
+            wrapped: false,
+            B: b,
+            i: 0,
+            bucket: start,
+            check_bucket: NO_CHECK,
+            done: false,
+        }
+    }
+}
+
+impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
+    /// Go's `mapiternext`: the (bucket, slot) of the next entry, or `None` at the end.
+    ///
+    /// # Safety
+    /// `m` must be the map this iteration was started on. Between calls the map may only be
+    /// changed by deletes (as Go allows during `range`); slots this iteration already returned
+    /// may have been moved out only if their tophash was set to an empty state.
+    pub(crate) unsafe fn iter_next(&self, it: &mut RawIter) -> Option<(*mut u8, usize)> {
+        let m = self;
+        let this = it;
+        if this.done {
+            return None;
+        }
+        let h = &m.h;
+        let seed = h.hash0 as u64;
+        // SAFETY: `buckets` is the array at iteration start, which deletes never replace; while
+        // growing with the same B, `bucket & oldbucketmask` indexes the old array. Slots with a
+        // live tophash hold initialized keys (invariant 4), and evacuated X/Y slots keep their
+        // key bytes readable (an iteration sets OLD_ITERATOR, so evacuation does not clear
+        // them).
+        unsafe {
+            loop {
+                if this.bptr.is_null() {
+                    if this.bucket == this.start_bucket && this.wrapped {
+                        this.done = true;
+                        return None;
+                    }
+                    let mut nb;
+                    if h.growing() && this.B == h.B {
+                        // Iterating mid-grow: look at the old bucket if it is not evacuated.
+                        let oldbucket = this.bucket & h.oldbucketmask();
+                        nb = Self::bucket_at(h.oldbuckets, oldbucket);
+                        if !evacuated(Self::top(nb, 0)) {
+                            this.check_bucket = this.bucket;
+                        } else {
+                            nb = Self::bucket_at(this.buckets, this.bucket);
+                            this.check_bucket = NO_CHECK;
+                        }
+                    } else {
+                        nb = Self::bucket_at(this.buckets, this.bucket);
+                        this.check_bucket = NO_CHECK;
+                    }
+                    this.bucket += 1;
+                    if this.bucket == bucket_shift(this.B) {
+                        this.bucket = 0;
+                        this.wrapped = true;
+                    }
+                    this.i = 0;
+                    this.bptr = nb;
+                    this.head = nb;
+                }
+                let b = this.bptr;
+                while (this.i as usize) < BUCKET_CNT {
+                    let offi = (this.i as usize + this.offset as usize) & (BUCKET_CNT - 1);
+                    this.i += 1;
+                    let t = Self::top(b, offi);
+                    if is_empty(t) || t == EVACUATED_EMPTY {
+                        continue;
+                    }
+                    let k = &*Self::key_ptr(b, offi);
+                    if this.check_bucket != NO_CHECK && !h.same_size_grow() {
+                        // An unevacuated old bucket holds entries of two new buckets: keep the
+                        // ones that belong to the bucket being visited.
+                        if H::REFLEXIVE || super::self_equal(k) {
+                            let hash = m.hasher.hash(k, seed);
+                            if hash as usize & bucket_mask(this.B) != this.check_bucket {
+                                continue;
+                            }
+                        } else if this.check_bucket >> (this.B - 1) != (t & 1) as usize {
+                            // A NaN key goes where its old tophash's low bit says.
+                            continue;
+                        }
+                    }
+                    if (t != EVACUATED_X && t != EVACUATED_Y)
+                        || !(H::REFLEXIVE || super::self_equal(k))
+                    {
+                        return Some((b, offi));
+                    }
+                    // The entry moved since this bucket was picked: read its current location
+                    // (it may have been deleted).
+                    match m.find(m.hasher.hash(k, seed), |x| x == k) {
+                        Some(found) => return Some(found),
+                        None => continue,
+                    }
+                }
+                this.bptr = Self::overflow(b);
+                this.i = 0;
+            }
+        }
+    }
+
+    /// Removes, by position, the entry an iteration just returned at (b, i): for keys a
+    /// lookup cannot find (a NaN's hash is random; Go cannot delete such a key at all).
+    ///
+    /// If the slot's old bucket was evacuated since the iteration picked it (the slot is
+    /// marked `EVACUATED_X`/`EVACUATED_Y`), the entry now lives in the new array: evacuation
+    /// moves a chain's entries, in order, into the empty chains of X (same index) and Y
+    /// (index + newbit), so the j-th entry marked X is at slot j of X's chain. Deletes do
+    /// not move entries and nothing is inserted during the iteration, so that still holds.
+    ///
+    /// # Safety
+    /// `it` must be the iteration (on this map, with `hold_old` set while it runs) that just
+    /// returned (b, i).
+    pub(crate) unsafe fn delete_unfindable(
+        &mut self,
+        it: &RawIter,
+        b: *mut u8,
+        i: usize,
+    ) -> Option<(K, V)> {
+        let head = it.head();
+        // SAFETY: caller contract: (b, i) is in the chain of `head`, still allocated (a
+        // finished grow's old array is parked while `hold_old` is set).
+        unsafe {
+            let t = Self::top(b, i);
+            if t >= MIN_TOP_HASH {
+                return Some(self.delete_at(head, b, i));
+            }
+            if t != EVACUATED_X && t != EVACUATED_Y {
+                return None;
+            }
+            // Which old array and which index `head` is.
+            let bs = Self::L.bucketsize;
+            let (base, old_b) = match self.zombie {
+                Some((p, zb)) if !self.h.growing() => (p.as_ptr(), zb),
+                _ => {
+                    let ob = if self.h.same_size_grow() {
+                        self.h.B
+                    } else {
+                        self.h.B - 1
+                    };
+                    (self.h.oldbuckets, ob)
+                }
+            };
+            let ob = (head as usize - base as usize) / bs;
+            let newbit = bucket_shift(old_b);
+            let dest = if t == EVACUATED_Y { ob + newbit } else { ob };
+            // Count the entries sent to the same half before (b, i).
+            let mut j = 0usize;
+            let mut cb = head;
+            'count: while !cb.is_null() {
+                for s in 0..BUCKET_CNT {
+                    if cb == b && s == i {
+                        break 'count;
+                    }
+                    if Self::top(cb, s) == t {
+                        j += 1;
+                    }
+                }
+                cb = Self::overflow(cb);
+            }
+            let nhead = Self::bucket_at(self.h.buckets, dest);
+            let mut nb = nhead;
+            for _ in 0..j / BUCKET_CNT {
+                nb = Self::overflow(nb);
+                if nb.is_null() {
+                    return None;
+                }
+            }
+            if Self::top(nb, j % BUCKET_CNT) < MIN_TOP_HASH {
+                return None; // already deleted
+            }
+            Some(self.delete_at(nhead, nb, j % BUCKET_CNT))
+        }
+    }
+}

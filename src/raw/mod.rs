@@ -1,0 +1,1071 @@
+//! The unsafe runtime: Go 1.19's map algorithms on raw memory, under Go's names.
+//!
+//! A [`RawMap`] owns an [`Hmap`] header and the memory it points to. Every function here is one
+//! step of Go's algorithm (`makemap`, `make_bucket_array`, `new_overflow`, `hash_grow`,
+//! `grow_work`, `evacuate`, `advance_evacuation_mark`, `mapaccess`, `mapassign`, `mapdelete`,
+//! `mapclear`, `mapiterinit`/`mapiternext`), written so that the header and the buckets hold
+//! exactly the bytes Go's runtime would write.
+//!
+//! Go's garbage collector frees what a map drops: the old bucket array when a grow finishes,
+//! overflow buckets that become unreachable, overflow lists. gomap frees the same memory at
+//! the moment Go would make it unreachable, and keeps that bookkeeping outside the Go-visible
+//! memory (it walks the overflow chains, which Go's memory already describes).
+//!
+//! # Invariants (the "map invariants" that SAFETY comments refer to)
+//! 1. `h.buckets` is null only while `h.B == 0` and `h.count == 0`; otherwise it points to an
+//!    allocation of `nbuckets(h.B) * bucketsize` bytes (one bucket for B = 0) from `alloc`,
+//!    aligned to 8.
+//! 2. `h.oldbuckets` is null, or (while growing) an allocation of `nbuckets(oldB)` buckets,
+//!    where oldB = B - 1, or B for a same-size grow.
+//! 3. Every overflow pointer is null or points to a bucket: one in the preallocated region of
+//!    the array that owns the chain, or a heap bucket of `bucketsize` bytes from `alloc`.
+//!    The last unused preallocated bucket's overflow word is the sentinel (`&buckets[0]`).
+//! 4. A slot with tophash >= `MIN_TOP_HASH` in a bucket reachable from `h.buckets`, or from an
+//!    old bucket that is not evacuated, holds an initialized key and elem (through a valid
+//!    pointer to a separate allocation if indirect). Such a slot is owned by the map, and is
+//!    owned exactly once: an entry is either in an unevacuated old bucket or in the new array.
+//! 5. `h.count` is the number of such live slots.
+//! 6. `h.extra` is null or a `MapExtra` allocation; its `overflow`/`oldoverflow` are null or
+//!    `GoSlice` allocations whose `ptr` holds `cap` words.
+
+mod access;
+mod assign;
+mod clear;
+mod delete;
+mod grow;
+mod iter;
+mod reserve;
+
+pub(crate) use assign::Slot;
+pub(crate) use iter::RawIter;
+
+use core::alloc::Layout;
+use core::marker::PhantomData;
+use core::mem::size_of;
+use core::ptr::{self, NonNull};
+
+use allocator_api2::alloc::Allocator;
+
+use crate::error::TryReserveError;
+use crate::hash::MapHasher;
+use crate::layout::*;
+use crate::rand::RandSource;
+
+const PTR: usize = size_of::<usize>();
+const BUCKET_ALIGN: usize = 8;
+
+/// SWAR helpers over the 8 tophash bytes of a bucket, read as one little-endian `u64`.
+pub(crate) mod group {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+
+    /// Bytes that are zero get their high bit set. The lowest set byte is exact; bytes above a
+    /// zero byte may be false positives, so callers re-check candidate bytes.
+    #[inline(always)]
+    pub(crate) const fn zero_bytes(x: u64) -> u64 {
+        x.wrapping_sub(LO) & !x & HI
+    }
+    /// Candidate bytes equal to `b` (re-check each).
+    #[inline(always)]
+    pub(crate) const fn match_byte(tops: u64, b: u8) -> u64 {
+        zero_bytes(tops ^ (LO * b as u64))
+    }
+    /// Index of the first byte equal to `EMPTY_REST` (0), or 8 if none. Exact.
+    #[inline(always)]
+    pub(crate) const fn first_empty_rest(tops: u64) -> usize {
+        let z = zero_bytes(tops);
+        if z == 0 {
+            8
+        } else {
+            (z.trailing_zeros() / 8) as usize
+        }
+    }
+    /// Index of the first empty (`EMPTY_REST` or `EMPTY_ONE`) byte, or 8 if none. Exact.
+    #[inline(always)]
+    pub(crate) const fn first_empty(tops: u64) -> usize {
+        let z = zero_bytes(tops & !LO);
+        if z == 0 {
+            8
+        } else {
+            (z.trailing_zeros() / 8) as usize
+        }
+    }
+    /// Mask of the bytes below index `n` (0..=8).
+    #[inline(always)]
+    pub(crate) const fn below(n: usize) -> u64 {
+        if n >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (n * 8)) - 1
+        }
+    }
+    /// Index of the lowest candidate byte of a mask.
+    #[inline(always)]
+    pub(crate) const fn lowest(mask: u64) -> usize {
+        (mask.trailing_zeros() / 8) as usize
+    }
+}
+
+/// The owner of a Go map's memory: the header plus everything it points to.
+pub(crate) struct RawMap<K, V, H, A: Allocator, R: RandSource> {
+    pub(crate) h: Hmap,
+    pub(crate) hasher: H,
+    pub(crate) alloc: A,
+    pub(crate) rand: R,
+    /// Zeroed heap buckets set aside by a reservation, linked through their first word.
+    /// Not Go-visible: a bucket leaves the list (re-zeroed) before Go's memory points to it.
+    spare: *mut u8,
+    nspare: usize,
+    /// A bucket array set aside by a reservation for an imminent grow: (ptr, B).
+    spare_array: Option<(NonNull<u8>, u8)>,
+    /// A `MapExtra` set aside by a reservation.
+    spare_extra: *mut MapExtra,
+    /// `GoSlice`s (with backing capacity) set aside for overflow lists yet to be created.
+    spare_slices: [*mut GoSlice; 2],
+    /// Indirect key and elem boxes set aside for the next new slot (null when none).
+    spare_boxes: (*mut K, *mut V),
+    /// While set (an iteration that deletes is running), a finished grow parks the old array
+    /// in `zombie` instead of freeing it: the iteration may still be reading it, as Go's
+    /// iterator keeps it alive for the GC.
+    pub(crate) hold_old: bool,
+    /// An old array (with its overflow chains) whose grow finished while `hold_old` was set.
+    pub(crate) zombie: Option<(NonNull<u8>, u8)>,
+    marker: PhantomData<(K, V)>,
+}
+
+// SAFETY: a `RawMap` owns its keys and values (like `Box<[(K, V)]>`), its hasher, allocator and
+// random source. Its raw pointers point only into memory it owns exclusively, so sending it to
+// another thread is sound when every owned part may be sent.
+unsafe impl<K: Send, V: Send, H: Send, A: Allocator + Send, R: RandSource + Send> Send
+    for RawMap<K, V, H, A, R>
+{
+}
+// SAFETY: through `&RawMap`, threads only read the map memory, except two things that are
+// synchronized: `flags` is an `AtomicU8` updated with `fetch_or` (iteration), and the random
+// source is shared as `&R`, which requires `R: Sync`. Keys and values are exposed as `&K`/`&V`,
+// which requires `K: Sync`/`V: Sync`.
+unsafe impl<K: Sync, V: Sync, H: Sync, A: Allocator + Sync, R: RandSource + Sync> Sync
+    for RawMap<K, V, H, A, R>
+{
+}
+
+/// `k == k`: false only for keys like NaN (Go's check for non-reflexive keys).
+#[allow(clippy::eq_op)]
+#[inline(always)]
+pub(crate) fn self_equal<K: PartialEq>(k: &K) -> bool {
+    k == k
+}
+
+/// Where a bucket pointer points, relative to an array.
+#[inline(always)]
+fn in_array(p: *mut u8, array: *mut u8, n: usize, bucketsize: usize) -> bool {
+    let (p, a) = (p as usize, array as usize);
+    p >= a && p < a + n * bucketsize
+}
+
+impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
+    /// The bucket layout of this map's K and V.
+    pub(crate) const L: BucketLayout = BucketLayout::of::<K, V>();
+
+    /// An empty map whose `hash0` is the first draw from `rand` (Go's `makemap_small`).
+    pub(crate) fn new_empty(hasher: H, alloc: A, rand: R) -> Self {
+        let hash0 = rand.fastrand();
+        RawMap {
+            h: Hmap::empty(hash0),
+            hasher,
+            alloc,
+            rand,
+            spare: ptr::null_mut(),
+            nspare: 0,
+            spare_array: None,
+            spare_extra: ptr::null_mut(),
+            spare_slices: [ptr::null_mut(); 2],
+            spare_boxes: (ptr::null_mut(), ptr::null_mut()),
+            hold_old: false,
+            zombie: None,
+            marker: PhantomData,
+        }
+    }
+
+    /// Go's `makemap(t, hint, h)`: draws `hash0`, picks B for the hint, and allocates the
+    /// bucket array now if B > 0 (for B = 0 the single bucket is allocated by the first insert).
+    pub(crate) fn makemap(
+        hint: usize,
+        hasher: H,
+        alloc: A,
+        rand: R,
+    ) -> Result<Self, TryReserveError> {
+        let mut m = Self::new_empty(hasher, alloc, rand);
+        let hint = match hint.checked_mul(Self::L.bucketsize) {
+            Some(mem) if mem <= MAX_ALLOC => hint,
+            _ => 0,
+        };
+        let b = b_for_hint(hint);
+        if b != 0 {
+            let (buckets, next) = m.make_bucket_array(b)?;
+            if !next.is_null() {
+                let extra = match m.new_extra() {
+                    Ok(e) => e,
+                    Err(e) => {
+                        // SAFETY: `buckets` came from `make_bucket_array(b)` just above and is
+                        // referenced by nothing else.
+                        unsafe { m.free_array(buckets, b) };
+                        return Err(e);
+                    }
+                };
+                // SAFETY: `extra` is a fresh, initialized `MapExtra` allocation.
+                unsafe { (*extra).nextOverflow = next };
+                m.h.extra = extra;
+            }
+            m.h.B = b;
+            m.h.buckets = buckets;
+        }
+        Ok(m)
+    }
+
+    // ----- bucket memory accessors -------------------------------------------------------
+
+    /// Pointer to bucket `i` of `array`.
+    ///
+    /// # Safety
+    /// `array` must point to an array of more than `i` buckets of this layout.
+    #[inline(always)]
+    pub(crate) unsafe fn bucket_at(array: *mut u8, i: usize) -> *mut u8 {
+        // SAFETY: the caller guarantees bucket `i` is inside the array allocation.
+        unsafe { array.add(i * Self::L.bucketsize) }
+    }
+
+    /// The 8 tophash bytes of bucket `b` as one little-endian word.
+    ///
+    /// # Safety
+    /// `b` must point to a bucket (8-aligned, initialized tophash).
+    #[inline(always)]
+    pub(crate) unsafe fn tops(b: *mut u8) -> u64 {
+        // SAFETY: a bucket starts with 8 initialized tophash bytes and is 8-aligned.
+        u64::from_le(unsafe { b.cast::<u64>().read() })
+    }
+
+    /// Tophash byte `i` of bucket `b`.
+    ///
+    /// # Safety
+    /// `b` must point to a bucket and `i < 8`.
+    #[inline(always)]
+    pub(crate) unsafe fn top(b: *mut u8, i: usize) -> u8 {
+        debug_assert!(i < BUCKET_CNT);
+        // SAFETY: tophash bytes 0..8 are the first bytes of the bucket.
+        unsafe { *b.add(i) }
+    }
+
+    /// Sets tophash byte `i` of bucket `b`.
+    ///
+    /// # Safety
+    /// `b` must point to a bucket the caller may write, and `i < 8`.
+    #[inline(always)]
+    pub(crate) unsafe fn set_top(b: *mut u8, i: usize, v: u8) {
+        debug_assert!(i < BUCKET_CNT);
+        // SAFETY: tophash bytes 0..8 are the first bytes of the bucket.
+        unsafe { *b.add(i) = v }
+    }
+
+    /// The overflow pointer of bucket `b`.
+    ///
+    /// # Safety
+    /// `b` must point to a bucket.
+    #[inline(always)]
+    pub(crate) unsafe fn overflow(b: *mut u8) -> *mut u8 {
+        // SAFETY: the overflow word is the last pointer-sized, pointer-aligned word of the bucket.
+        unsafe { b.add(Self::L.bucketsize - PTR).cast::<*mut u8>().read() }
+    }
+
+    /// Sets the overflow pointer of bucket `b`.
+    ///
+    /// # Safety
+    /// `b` must point to a bucket the caller may write.
+    #[inline(always)]
+    pub(crate) unsafe fn set_overflow(b: *mut u8, ovf: *mut u8) {
+        // SAFETY: as in `overflow`.
+        unsafe { b.add(Self::L.bucketsize - PTR).cast::<*mut u8>().write(ovf) }
+    }
+
+    /// Address of key slot `i` (the key itself, or the pointer to it when indirect).
+    ///
+    /// # Safety
+    /// `b` must point to a bucket and `i < 8`.
+    #[inline(always)]
+    pub(crate) unsafe fn key_slot(b: *mut u8, i: usize) -> *mut u8 {
+        // SAFETY: `key_offset(i)` for i < 8 lies inside the bucket.
+        unsafe { b.add(Self::L.key_offset(i)) }
+    }
+
+    /// Address of elem slot `i`.
+    ///
+    /// # Safety
+    /// `b` must point to a bucket and `i < 8`.
+    #[inline(always)]
+    pub(crate) unsafe fn elem_slot(b: *mut u8, i: usize) -> *mut u8 {
+        // SAFETY: `elem_offset(i)` for i < 8 lies inside the bucket.
+        unsafe { b.add(Self::L.elem_offset(i)) }
+    }
+
+    /// Pointer to the key of slot `i`, following the indirection.
+    ///
+    /// # Safety
+    /// `b` must point to a bucket, `i < 8`; if keys are indirect the slot must hold a valid
+    /// pointer (a live or stale-but-unfreed slot).
+    #[inline(always)]
+    pub(crate) unsafe fn key_ptr(b: *mut u8, i: usize) -> *mut K {
+        // SAFETY: caller contract; the slot is aligned for K (or for a pointer if indirect).
+        unsafe {
+            let s = Self::key_slot(b, i);
+            if Self::L.indirect_key {
+                s.cast::<*mut K>().read()
+            } else {
+                s.cast::<K>()
+            }
+        }
+    }
+
+    /// Pointer to the elem of slot `i`, following the indirection.
+    ///
+    /// # Safety
+    /// As for [`Self::key_ptr`].
+    #[inline(always)]
+    pub(crate) unsafe fn elem_ptr(b: *mut u8, i: usize) -> *mut V {
+        // SAFETY: caller contract; the slot is aligned for V (or for a pointer if indirect).
+        unsafe {
+            let s = Self::elem_slot(b, i);
+            if Self::L.indirect_elem {
+                s.cast::<*mut V>().read()
+            } else {
+                s.cast::<V>()
+            }
+        }
+    }
+
+    // ----- allocation ---------------------------------------------------------------------
+
+    fn alloc_zeroed(&self, layout: Layout) -> Result<*mut u8, TryReserveError> {
+        match self.alloc.allocate_zeroed(layout) {
+            Ok(p) => Ok(p.cast::<u8>().as_ptr()),
+            Err(_) => Err(TryReserveError::alloc(layout)),
+        }
+    }
+
+    fn alloc_uninit(&self, layout: Layout) -> Result<*mut u8, TryReserveError> {
+        if layout.size() == 0 {
+            // Zero-sized objects need no memory; a dangling, aligned pointer stands in.
+            return Ok(layout.align() as *mut u8);
+        }
+        match self.alloc.allocate(layout) {
+            Ok(p) => Ok(p.cast::<u8>().as_ptr()),
+            Err(_) => Err(TryReserveError::alloc(layout)),
+        }
+    }
+
+    /// # Safety
+    /// `p` must have been returned by `alloc_zeroed`/`alloc_uninit` of this map with `layout`
+    /// and not freed since.
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        if layout.size() == 0 {
+            return;
+        }
+        // SAFETY: caller contract; `p` is non-null because it came from the allocator.
+        unsafe { self.alloc.deallocate(NonNull::new_unchecked(p), layout) }
+    }
+
+    fn bucket_layout() -> Layout {
+        // bucketsize is a multiple of 8 and at most a few KiB, so this cannot fail.
+        match Layout::from_size_align(Self::L.bucketsize, BUCKET_ALIGN) {
+            Ok(l) => l,
+            Err(_) => unreachable!(),
+        }
+    }
+
+    fn array_layout(b: u8) -> Result<Layout, TryReserveError> {
+        let bytes = Self::L
+            .array_bytes(b)
+            .ok_or(TryReserveError::capacity_overflow())?;
+        if bytes > isize::MAX as usize {
+            return Err(TryReserveError::capacity_overflow());
+        }
+        Layout::from_size_align(bytes, BUCKET_ALIGN)
+            .map_err(|_| TryReserveError::capacity_overflow())
+    }
+
+    /// Go's `newobject(t.bucket)`: one zeroed heap bucket, taken from the reserve if there is
+    /// one.
+    pub(crate) fn alloc_heap_bucket(&mut self) -> Result<*mut u8, TryReserveError> {
+        if !self.spare.is_null() {
+            let b = self.spare;
+            // SAFETY: spare buckets are zeroed heap buckets linked through their first word.
+            unsafe {
+                self.spare = b.cast::<*mut u8>().read();
+                b.cast::<*mut u8>().write(ptr::null_mut());
+            }
+            self.nspare -= 1;
+            return Ok(b);
+        }
+        self.alloc_zeroed(Self::bucket_layout())
+    }
+
+    /// Frees a heap bucket.
+    ///
+    /// # Safety
+    /// `b` must be a heap bucket of this map that nothing references any more.
+    pub(crate) unsafe fn free_heap_bucket(&self, b: *mut u8) {
+        // SAFETY: caller contract; heap buckets are allocated with `bucket_layout()`.
+        unsafe { self.dealloc(b, Self::bucket_layout()) }
+    }
+
+    /// Go's `makeBucketArray(t, b, nil)`: a zeroed array of 2^b buckets, plus preallocated
+    /// overflow buckets when b >= 4, whose last one carries the sentinel. Returns the array and
+    /// the first preallocated bucket (null when there are none).
+    pub(crate) fn make_bucket_array(
+        &mut self,
+        b: u8,
+    ) -> Result<(*mut u8, *mut u8), TryReserveError> {
+        let base = bucket_shift(b);
+        let n = Self::L
+            .nbuckets(b)
+            .ok_or(TryReserveError::capacity_overflow())?;
+        let buckets = match self.spare_array.take() {
+            Some((p, sb)) if sb == b => p.as_ptr(),
+            other => {
+                self.spare_array = other;
+                if b == 0 {
+                    // One bucket: Go's `newobject(t.bucket)` is the same size.
+                    self.alloc_heap_bucket()?
+                } else {
+                    self.alloc_zeroed(Self::array_layout(b)?)?
+                }
+            }
+        };
+        // SAFETY: `buckets` holds `n` zeroed buckets.
+        let next = unsafe { Self::init_prealloc(buckets, base, n) };
+        Ok((buckets, next))
+    }
+
+    /// Sets the sentinel of a (zeroed) array of `n` buckets of which `base` are regular, and
+    /// returns the first preallocated bucket or null.
+    ///
+    /// # Safety
+    /// `buckets` must point to `n` writable buckets, `base <= n`.
+    unsafe fn init_prealloc(buckets: *mut u8, base: usize, n: usize) -> *mut u8 {
+        if base == n {
+            return ptr::null_mut();
+        }
+        // SAFETY: base < n, so both buckets are inside the array.
+        unsafe {
+            let next = Self::bucket_at(buckets, base);
+            let last = Self::bucket_at(buckets, n - 1);
+            Self::set_overflow(last, buckets);
+            next
+        }
+    }
+
+    /// Frees a bucket array allocated for `b` (not its heap overflow buckets).
+    ///
+    /// # Safety
+    /// `array` must come from `make_bucket_array(b)` of this map and be referenced by nothing.
+    pub(crate) unsafe fn free_array(&self, array: *mut u8, b: u8) {
+        if b == 0 {
+            // SAFETY: a B = 0 array is a single heap bucket.
+            unsafe { self.free_heap_bucket(array) };
+        } else if let Ok(layout) = Self::array_layout(b) {
+            // SAFETY: caller contract; the layout is the one it was allocated with.
+            unsafe { self.dealloc(array, layout) };
+        }
+    }
+
+    /// Frees every heap overflow bucket reachable from the first `nheads` buckets of `array`
+    /// (an array of `n` buckets). Preallocated buckets inside the array are left alone.
+    ///
+    /// # Safety
+    /// The chains must be intact (invariant 3) and nothing may use the freed buckets after.
+    pub(crate) unsafe fn free_heap_overflow(&self, array: *mut u8, nheads: usize, n: usize) {
+        let bs = Self::L.bucketsize;
+        for i in 0..nheads {
+            // SAFETY: i < nheads <= n, so bucket i is in the array; chains are intact.
+            unsafe {
+                let mut b = Self::overflow(Self::bucket_at(array, i));
+                while !b.is_null() {
+                    let next = Self::overflow(b);
+                    if !in_array(b, array, n, bs) {
+                        self.free_heap_bucket(b);
+                    }
+                    b = next;
+                }
+            }
+        }
+    }
+
+    /// Frees the heap overflow buckets chained behind one bucket `head` of `array` (`n`
+    /// buckets), leaving the head itself alone.
+    ///
+    /// # Safety
+    /// As for [`Self::free_heap_overflow`].
+    pub(crate) unsafe fn free_chain_heap(&self, head: *mut u8, array: *mut u8, n: usize) {
+        let bs = Self::L.bucketsize;
+        // SAFETY: caller contract: the chain behind `head` is intact.
+        unsafe {
+            let mut b = Self::overflow(head);
+            while !b.is_null() {
+                let next = Self::overflow(b);
+                if !in_array(b, array, n, bs) {
+                    self.free_heap_bucket(b);
+                }
+                b = next;
+            }
+        }
+    }
+
+    /// A zeroed `MapExtra` (Go's `new(mapextra)`), from the reserve if there is one.
+    pub(crate) fn new_extra(&mut self) -> Result<*mut MapExtra, TryReserveError> {
+        if !self.spare_extra.is_null() {
+            return Ok(core::mem::replace(&mut self.spare_extra, ptr::null_mut()));
+        }
+        Ok(self
+            .alloc_zeroed(Layout::new::<MapExtra>())?
+            .cast::<MapExtra>())
+    }
+
+    /// Frees a `GoSlice` header and its backing array.
+    ///
+    /// # Safety
+    /// `s` must be a slice allocated by this map and referenced by nothing.
+    pub(crate) unsafe fn free_slice(&self, s: *mut GoSlice) {
+        if s.is_null() {
+            return;
+        }
+        // SAFETY: caller contract; `ptr` holds `cap` words (invariant 6).
+        unsafe {
+            let cap = (*s).cap;
+            if cap != 0 {
+                self.dealloc(
+                    (*s).ptr.cast::<u8>(),
+                    Layout::array::<*mut u8>(cap).unwrap_unchecked(),
+                );
+            }
+            self.dealloc(s.cast::<u8>(), Layout::new::<GoSlice>());
+        }
+    }
+
+    /// A new, empty `GoSlice` header (Go's `new([]*bmap)`), from the reserve if there is one.
+    fn new_slice(&mut self) -> Result<*mut GoSlice, TryReserveError> {
+        for s in &mut self.spare_slices {
+            if !s.is_null() {
+                return Ok(core::mem::replace(s, ptr::null_mut()));
+            }
+        }
+        Ok(self
+            .alloc_zeroed(Layout::new::<GoSlice>())?
+            .cast::<GoSlice>())
+    }
+
+    /// Makes room for `additional` more words in slice `s` (Go's `append` growth, doubling).
+    ///
+    /// # Safety
+    /// `s` must be a slice header of this map.
+    unsafe fn slice_reserve(
+        &self,
+        s: *mut GoSlice,
+        additional: usize,
+    ) -> Result<(), TryReserveError> {
+        // SAFETY: caller contract (invariant 6).
+        unsafe {
+            let (len, cap) = ((*s).len, (*s).cap);
+            let need = len
+                .checked_add(additional)
+                .ok_or(TryReserveError::capacity_overflow())?;
+            if need <= cap {
+                return Ok(());
+            }
+            let new_cap = need.max(cap.saturating_mul(2)).max(1);
+            let layout = Layout::array::<*mut u8>(new_cap)
+                .map_err(|_| TryReserveError::capacity_overflow())?;
+            let p = self.alloc_uninit(layout)?.cast::<*mut u8>();
+            if len != 0 {
+                ptr::copy_nonoverlapping((*s).ptr, p, len);
+            }
+            if cap != 0 {
+                self.dealloc(
+                    (*s).ptr.cast::<u8>(),
+                    Layout::array::<*mut u8>(cap).unwrap_unchecked(),
+                );
+            }
+            (*s).ptr = p;
+            (*s).cap = new_cap;
+            Ok(())
+        }
+    }
+
+    /// Appends `b` to slice `s`, which must have room.
+    ///
+    /// # Safety
+    /// `s` must be a slice header of this map with `len < cap`.
+    unsafe fn slice_push(s: *mut GoSlice, b: *mut u8) {
+        // SAFETY: caller contract.
+        unsafe {
+            debug_assert!((*s).len < (*s).cap);
+            (*s).ptr.add((*s).len).write(b);
+            (*s).len += 1;
+        }
+    }
+
+    /// Go's `incrnoverflow`: exact below B = 16, then counted with probability 2^-(B-15).
+    pub(crate) fn incr_noverflow(&mut self) {
+        if self.h.B < 16 {
+            self.h.noverflow = self.h.noverflow.wrapping_add(1);
+            return;
+        }
+        let mask = (1u32 << (self.h.B - 15)) - 1;
+        if self.rand.fastrand() & mask == 0 {
+            self.h.noverflow = self.h.noverflow.wrapping_add(1);
+        }
+    }
+
+    /// Allocates the indirect boxes for a new slot (Go's `newobject(t.key)`/`newobject(t.elem)`),
+    /// before anything is written. Returns (key box, elem box), null where the slot is inline.
+    fn alloc_indirect(&mut self) -> Result<(*mut K, *mut V), TryReserveError> {
+        if !Self::L.indirect_key && !Self::L.indirect_elem {
+            return Ok((ptr::null_mut(), ptr::null_mut()));
+        }
+        let spare = core::mem::replace(&mut self.spare_boxes, (ptr::null_mut(), ptr::null_mut()));
+        if !spare.0.is_null() || !spare.1.is_null() {
+            return Ok(spare);
+        }
+        let kb = if Self::L.indirect_key {
+            self.alloc_uninit(Layout::new::<K>())?.cast::<K>()
+        } else {
+            ptr::null_mut()
+        };
+        let vb = if Self::L.indirect_elem {
+            match self.alloc_uninit(Layout::new::<V>()) {
+                Ok(p) => p.cast::<V>(),
+                Err(e) => {
+                    if !kb.is_null() {
+                        // SAFETY: `kb` was allocated just above with this layout.
+                        unsafe { self.dealloc(kb.cast(), Layout::new::<K>()) };
+                    }
+                    return Err(e);
+                }
+            }
+        } else {
+            ptr::null_mut()
+        };
+        Ok((kb, vb))
+    }
+
+    /// Drops every live entry (setting each slot's tophash to `EMPTY_ONE` first, so a panic in
+    /// a destructor never leads to a second drop) and frees indirect boxes.
+    ///
+    /// # Safety
+    /// The map invariants must hold. Afterwards `count` is stale and the caller must reset or
+    /// free the map.
+    unsafe fn drop_entries(&mut self) {
+        if !core::mem::needs_drop::<K>()
+            && !core::mem::needs_drop::<V>()
+            && !Self::L.indirect_key
+            && !Self::L.indirect_elem
+        {
+            return;
+        }
+        // A guard that keeps dropping if a destructor panics (a second panic aborts, as in std).
+        struct Guard<'a, K, V, H, A: Allocator, R: RandSource>(&'a mut RawMap<K, V, H, A, R>);
+        impl<K, V, H, A: Allocator, R: RandSource> Drop for Guard<'_, K, V, H, A, R> {
+            fn drop(&mut self) {
+                // SAFETY: slots already dropped were marked EMPTY_ONE; the rest are live.
+                unsafe { self.0.drop_entries_inner() }
+            }
+        }
+        let g = Guard(self);
+        // SAFETY: the map invariants hold (caller contract).
+        unsafe { g.0.drop_entries_inner() };
+        core::mem::forget(g);
+    }
+
+    /// # Safety
+    /// See [`Self::drop_entries`].
+    unsafe fn drop_entries_inner(&mut self) {
+        let h = &self.h;
+        if h.buckets.is_null() {
+            return;
+        }
+        let nnew = bucket_shift(h.B);
+        let (old, nold) = if h.oldbuckets.is_null() {
+            (ptr::null_mut(), 0)
+        } else {
+            (h.oldbuckets, h.noldbuckets())
+        };
+        let buckets = h.buckets;
+        // SAFETY: the heads are inside their arrays; chains are intact (invariant 3); live slots
+        // are initialized and owned once (invariant 4). Old buckets that were evacuated hold no
+        // live slots (their states are 2..=4).
+        unsafe {
+            for (array, nheads) in [(buckets, nnew), (old, nold)] {
+                for i in 0..nheads {
+                    let mut b = Self::bucket_at(array, i);
+                    while !b.is_null() {
+                        for s in 0..BUCKET_CNT {
+                            if Self::top(b, s) >= MIN_TOP_HASH {
+                                Self::set_top(b, s, EMPTY_ONE);
+                                let (k, v) = self.take_slot(b, s);
+                                drop((k, v));
+                            }
+                        }
+                        b = Self::overflow(b);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Moves the key and elem out of slot `i` of `b`, freeing their boxes if indirect and
+    /// nulling the slot pointers. Does not touch the tophash or the count.
+    ///
+    /// # Safety
+    /// The slot must be live; afterwards it must be treated as empty.
+    pub(crate) unsafe fn take_slot(&self, b: *mut u8, i: usize) -> (K, V) {
+        // SAFETY: caller contract: the slot holds an initialized K and V (through valid boxes
+        // if indirect), which we move out exactly once.
+        unsafe {
+            let kp = Self::key_ptr(b, i);
+            let vp = Self::elem_ptr(b, i);
+            let k = ptr::read(kp);
+            let v = ptr::read(vp);
+            if Self::L.indirect_key {
+                self.dealloc(kp.cast(), Layout::new::<K>());
+                Self::key_slot(b, i).cast::<*mut K>().write(ptr::null_mut());
+            }
+            if Self::L.indirect_elem {
+                self.dealloc(vp.cast(), Layout::new::<V>());
+                Self::elem_slot(b, i)
+                    .cast::<*mut V>()
+                    .write(ptr::null_mut());
+            }
+            (k, v)
+        }
+    }
+
+    /// Frees all memory (entries must already be dropped or moved out): heap overflow buckets,
+    /// arrays, overflow lists, extra, and the reserve. Leaves the header empty.
+    ///
+    /// # Safety
+    /// No live entries may remain that still need dropping; nothing may use the memory after.
+    pub(crate) unsafe fn free_all(&mut self) {
+        // SAFETY: the header describes the arrays and chains (invariants 1-3, 6).
+        unsafe {
+            self.free_generations();
+            if !self.h.extra.is_null() {
+                let e = self.h.extra;
+                self.free_slice((*e).overflow);
+                self.free_slice((*e).oldoverflow);
+                self.dealloc(e.cast(), Layout::new::<MapExtra>());
+                self.h.extra = ptr::null_mut();
+            }
+            self.free_reserve();
+        }
+        self.free_zombie();
+        self.h.buckets = ptr::null_mut();
+        self.h.oldbuckets = ptr::null_mut();
+    }
+
+    /// Frees the current and old arrays with their heap overflow buckets (not `extra`).
+    ///
+    /// # Safety
+    /// As for [`Self::free_all`].
+    unsafe fn free_generations(&mut self) {
+        let h = &self.h;
+        // SAFETY: invariants 1-3.
+        unsafe {
+            if !h.oldbuckets.is_null() {
+                let old_b = if h.same_size_grow() { h.B } else { h.B - 1 };
+                let n = Self::L.nbuckets(old_b).unwrap_unchecked();
+                self.free_heap_overflow(h.oldbuckets, bucket_shift(old_b), n);
+                self.free_array(h.oldbuckets, old_b);
+            }
+            if !h.buckets.is_null() {
+                let n = Self::L.nbuckets(h.B).unwrap_unchecked();
+                self.free_heap_overflow(h.buckets, bucket_shift(h.B), n);
+                self.free_array(h.buckets, h.B);
+            }
+        }
+    }
+
+    /// Frees a parked old array and its heap overflow buckets.
+    pub(crate) fn free_zombie(&mut self) {
+        if let Some((p, b)) = self.zombie.take() {
+            // SAFETY: the zombie is a former old array whose grow finished; its chains are
+            // intact (an iteration set OLD_ITERATOR, or the heads were cut with their heap
+            // buckets freed), and nothing references it once the iteration is over.
+            unsafe {
+                let n = Self::L.nbuckets(b).unwrap_unchecked();
+                self.free_heap_overflow(p.as_ptr(), bucket_shift(b), n);
+                self.free_array(p.as_ptr(), b);
+            }
+        }
+    }
+
+    /// Frees everything a reservation set aside.
+    pub(crate) fn free_reserve(&mut self) {
+        while !self.spare.is_null() {
+            let b = self.spare;
+            // SAFETY: spare buckets are heap buckets linked through their first word, owned
+            // only by the reserve.
+            unsafe {
+                self.spare = b.cast::<*mut u8>().read();
+                self.free_heap_bucket(b);
+            }
+        }
+        self.nspare = 0;
+        self.free_spare_array();
+        if !self.spare_extra.is_null() {
+            // SAFETY: the spare extra is owned only by the reserve.
+            unsafe { self.dealloc(self.spare_extra.cast(), Layout::new::<MapExtra>()) };
+            self.spare_extra = ptr::null_mut();
+        }
+        self.free_reserve_extras();
+    }
+
+    /// Frees what a reservation set aside other than heap buckets: the array, extra, slices
+    /// and boxes.
+    pub(crate) fn free_reserve_extras(&mut self) {
+        for i in 0..self.spare_slices.len() {
+            let s = core::mem::replace(&mut self.spare_slices[i], ptr::null_mut());
+            // SAFETY: a spare slice is owned only by the reserve.
+            unsafe { self.free_slice(s) };
+        }
+        let (kb, vb) =
+            core::mem::replace(&mut self.spare_boxes, (ptr::null_mut(), ptr::null_mut()));
+        // SAFETY: spare boxes are owned only by the reserve.
+        unsafe { self.free_indirect(kb, vb) };
+    }
+
+    /// Frees indirect boxes that were never linked into a slot (null ones are skipped).
+    ///
+    /// # Safety
+    /// The boxes must come from `alloc_indirect` of this map and hold no value.
+    pub(crate) unsafe fn free_indirect(&self, kb: *mut K, vb: *mut V) {
+        // SAFETY: caller contract.
+        unsafe {
+            if !kb.is_null() {
+                self.dealloc(kb.cast(), Layout::new::<K>());
+            }
+            if !vb.is_null() {
+                self.dealloc(vb.cast(), Layout::new::<V>());
+            }
+        }
+    }
+
+    pub(crate) fn free_spare_array(&mut self) {
+        if let Some((p, b)) = self.spare_array.take() {
+            // SAFETY: the spare array was allocated by `reserve` for `b` and is unused.
+            unsafe { self.free_array(p.as_ptr(), b) };
+        }
+    }
+
+    /// Sets `HASH_WRITING` (Go: `h.flags ^= hashWriting` after hashing) and returns a guard
+    /// that clears it when dropped, also on unwind.
+    #[inline(always)]
+    pub(crate) fn start_write(&mut self) -> WriteGuard<'_, K, V, H, A, R> {
+        let f = self.h.flags.get_mut();
+        debug_assert!(
+            *f & Flags::HASH_WRITING.bits() == 0,
+            "concurrent map writes"
+        );
+        *f ^= Flags::HASH_WRITING.bits();
+        WriteGuard { m: self }
+    }
+
+    /// Bytes of memory this map holds: arrays, heap overflow buckets, indirect boxes, extra
+    /// and overflow lists, and the buckets set aside in the reserve.
+    pub(crate) fn allocated_bytes(&self) -> usize {
+        let h = &self.h;
+        let bs = Self::L.bucketsize;
+        let mut total = 0usize;
+        let mut heap = 0usize;
+        // SAFETY: read-only walk of arrays and intact chains (invariants 1-3, 6).
+        unsafe {
+            let gens = [
+                (h.buckets, h.B),
+                (
+                    h.oldbuckets,
+                    if h.same_size_grow() {
+                        h.B
+                    } else {
+                        h.B.wrapping_sub(1)
+                    },
+                ),
+            ];
+            for (array, b) in gens {
+                if array.is_null() {
+                    continue;
+                }
+                let n = Self::L.nbuckets(b).unwrap_unchecked();
+                total += n * bs;
+                for i in 0..bucket_shift(b) {
+                    let mut o = Self::overflow(Self::bucket_at(array, i));
+                    while !o.is_null() {
+                        if !in_array(o, array, n, bs) {
+                            heap += 1;
+                        }
+                        o = Self::overflow(o);
+                    }
+                }
+            }
+            total += heap * bs;
+            // The reserve (not Go-visible): spare buckets and a spare array.
+            total += self.nspare * bs;
+            if let Some((_, b)) = self.spare_array {
+                total += Self::L.array_bytes(b).unwrap_unchecked();
+            }
+            total += h.count
+                * (if Self::L.indirect_key {
+                    Self::L.key_size
+                } else {
+                    0
+                });
+            total += h.count
+                * (if Self::L.indirect_elem {
+                    Self::L.elem_size
+                } else {
+                    0
+                });
+            if !h.extra.is_null() {
+                total += MapExtra::SIZE;
+                for s in [(*h.extra).overflow, (*h.extra).oldoverflow] {
+                    if !s.is_null() {
+                        total += GoSlice::SIZE + (*s).cap * PTR;
+                    }
+                }
+            }
+        }
+        total
+    }
+}
+
+impl<K, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
+    /// Whether Go's bucket type for this map has no pointers (`bucket.ptrdata == 0`): then Go
+    /// keeps every overflow bucket in `extra.overflow`, and leaves evacuated old buckets intact.
+    pub(crate) const POINTER_FREE: bool = !H::KEY_HAS_POINTERS
+        && !core::mem::needs_drop::<V>()
+        && !Self::L.indirect_key
+        && !Self::L.indirect_elem;
+
+    /// Go's `createOverflow`: make sure `extra` and `extra.overflow` exist.
+    fn create_overflow(&mut self) -> Result<(), TryReserveError> {
+        if self.h.extra.is_null() {
+            self.h.extra = self.new_extra()?;
+        }
+        // SAFETY: `extra` is a valid MapExtra (invariant 6).
+        unsafe {
+            if (*self.h.extra).overflow.is_null() {
+                (*self.h.extra).overflow = self.new_slice()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Go's `newoverflow(t, h, b)`: links a new overflow bucket behind `b`, taking the next
+    /// preallocated bucket if any, else a zeroed heap bucket.
+    ///
+    /// # Safety
+    /// `b` must be the last bucket of a chain of the current array.
+    pub(crate) unsafe fn new_overflow(&mut self, b: *mut u8) -> Result<*mut u8, TryReserveError> {
+        // Everything that can fail happens before Go-visible memory changes.
+        let extra = self.h.extra;
+        // SAFETY: `extra` is null or valid (invariant 6).
+        let prealloc = !extra.is_null() && unsafe { !(*extra).nextOverflow.is_null() };
+        let heap = if prealloc {
+            ptr::null_mut()
+        } else {
+            self.alloc_heap_bucket()?
+        };
+        if Self::POINTER_FREE {
+            let r = self.create_overflow().and_then(|()| {
+                // SAFETY: create_overflow made `extra.overflow` a valid slice.
+                unsafe { self.slice_reserve((*self.h.extra).overflow, 1) }
+            });
+            if let Err(e) = r {
+                if !heap.is_null() {
+                    // SAFETY: `heap` was just allocated and is referenced by nothing.
+                    unsafe { self.free_heap_bucket(heap) };
+                }
+                return Err(e);
+            }
+        }
+        // SAFETY: `nextOverflow` points into the preallocated region of the current array
+        // (invariant 3); buckets there are zeroed except for the sentinel on the last one.
+        let ovf = unsafe {
+            if prealloc {
+                let e = self.h.extra;
+                let ovf = (*e).nextOverflow;
+                if Self::overflow(ovf).is_null() {
+                    (*e).nextOverflow = ovf.add(Self::L.bucketsize);
+                } else {
+                    // The last preallocated bucket: clear the sentinel.
+                    Self::set_overflow(ovf, ptr::null_mut());
+                    (*e).nextOverflow = ptr::null_mut();
+                }
+                ovf
+            } else {
+                heap
+            }
+        };
+        self.incr_noverflow();
+        if Self::POINTER_FREE {
+            // SAFETY: reserved above.
+            unsafe { Self::slice_push((*self.h.extra).overflow, ovf) };
+        }
+        // SAFETY: caller contract: `b` is a bucket we may write.
+        unsafe { Self::set_overflow(b, ovf) };
+        Ok(ovf)
+    }
+}
+
+/// Clears `HASH_WRITING` on drop (Go: `h.flags &^= hashWriting`).
+pub(crate) struct WriteGuard<'a, K, V, H, A: Allocator, R: RandSource> {
+    pub(crate) m: &'a mut RawMap<K, V, H, A, R>,
+}
+
+impl<K, V, H, A: Allocator, R: RandSource> Drop for WriteGuard<'_, K, V, H, A, R> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        let f = self.m.h.flags.get_mut();
+        debug_assert!(
+            *f & Flags::HASH_WRITING.bits() != 0,
+            "concurrent map writes"
+        );
+        *f &= !Flags::HASH_WRITING.bits();
+    }
+}
+
+impl<K, V, H, A: Allocator, R: RandSource> core::ops::Deref for WriteGuard<'_, K, V, H, A, R> {
+    type Target = RawMap<K, V, H, A, R>;
+    fn deref(&self) -> &Self::Target {
+        self.m
+    }
+}
+
+impl<K, V, H, A: Allocator, R: RandSource> core::ops::DerefMut for WriteGuard<'_, K, V, H, A, R> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.m
+    }
+}
+
+impl<K, V, H, A: Allocator, R: RandSource> Drop for RawMap<K, V, H, A, R> {
+    fn drop(&mut self) {
+        // Free the memory even if a key or elem destructor panics.
+        struct FreeOnDrop<'a, K, V, H, A: Allocator, R: RandSource>(&'a mut RawMap<K, V, H, A, R>);
+        impl<K, V, H, A: Allocator, R: RandSource> Drop for FreeOnDrop<'_, K, V, H, A, R> {
+            fn drop(&mut self) {
+                // SAFETY: every entry has been dropped (or the drop loop finished under the
+                // panic guard); nothing uses the memory after the map is dropped.
+                unsafe { self.0.free_all() }
+            }
+        }
+        let g = FreeOnDrop(self);
+        // SAFETY: the map invariants hold; each live entry is dropped once.
+        unsafe { g.0.drop_entries() };
+    }
+}

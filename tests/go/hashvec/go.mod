@@ -1,0 +1,3 @@
+module hashvec
+
+go 1.19

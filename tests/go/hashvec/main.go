@@ -1,0 +1,568 @@
+// Command hashvec prints test vectors for gomap's hash functions, computed by the real Go
+// runtime's portable (non-AES) map hash.
+//
+// Run it with AES hashing switched off, or it refuses to print anything:
+//
+//	cd tests/go/hashvec && GODEBUG=cpu.aes=off go run . > ../../data/go1.19-hash-vectors.txt
+//
+// The output format is described in the header it prints (see writeHeader). The inputs come
+// from a small deterministic generator (splitmix64) seeded with -seed, so the same -seed gives
+// the same inputs; the runtime's hashkey is random per process, so the hashes differ from run
+// to run. tests/hash_vectors.rs parses the output and checks every vector against gomap.
+//
+// Two ways of reaching the runtime's hashers are used:
+//
+//   - the runtime functions themselves (memhash, memhash32, memhash64, strhash, f32hash,
+//     f64hash), through go:linkname;
+//   - the hasher the compiler chose for a map type, read from the map's type descriptor
+//     (runtime.maptype.hasher), which is what mapassign/mapaccess call. The program checks
+//     that this is the hasher a real map uses by comparing the tophash byte that a real
+//     insert stores with the top byte of the hash it computes.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"runtime"
+	"strings"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// The runtime's hash state and functions. The bodyless declarations need the empty
+// linkname.s in this package.
+
+//go:linkname hashkey runtime.hashkey
+var hashkey [4]uintptr
+
+//go:linkname useAeshash runtime.useAeshash
+var useAeshash bool
+
+//go:linkname rtMemhash runtime.memhash
+func rtMemhash(p unsafe.Pointer, h, s uintptr) uintptr
+
+//go:linkname rtMemhash32 runtime.memhash32
+func rtMemhash32(p unsafe.Pointer, h uintptr) uintptr
+
+//go:linkname rtMemhash64 runtime.memhash64
+func rtMemhash64(p unsafe.Pointer, h uintptr) uintptr
+
+//go:linkname rtStrhash runtime.strhash
+func rtStrhash(p unsafe.Pointer, h uintptr) uintptr
+
+//go:linkname rtF32hash runtime.f32hash
+func rtF32hash(p unsafe.Pointer, h uintptr) uintptr
+
+//go:linkname rtF64hash runtime.f64hash
+func rtF64hash(p unsafe.Pointer, h uintptr) uintptr
+
+// Layout facts of Go 1.19 on 64-bit targets (runtime/type.go, runtime/map.go).
+const (
+	typeKindOff       = 23 // _type.kind
+	kindMask          = 31 // runtime.kindMask
+	kindMap           = 21 // runtime.kindMap
+	maptypeKeyOff     = 48 // maptype.key (after the 48-byte _type)
+	maptypeHasherOff  = 72 // maptype.hasher
+	maptypeKeysizeOff = 80 // maptype.keysize
+	maptypeFlagsOff   = 84 // maptype.flags
+	hmapHash0Off      = 12 // hmap.hash0
+	hmapBucketsOff    = 16 // hmap.buckets
+	minTopHash        = 5  // runtime.minTopHash
+)
+
+type hasherFunc = func(unsafe.Pointer, uintptr) uintptr
+
+// ---------------------------------------------------------------------------------------
+// Deterministic input generator: splitmix64.
+
+type rng struct{ s uint64 }
+
+func (r *rng) u64() uint64 {
+	r.s += 0x9e3779b97f4a7c15
+	z := r.s
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+func (r *rng) u32() uint32 { return uint32(r.u64() >> 32) }
+
+func (r *rng) bytes(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.u64() >> 56)
+	}
+	return b
+}
+
+// utf8String returns a valid UTF-8 string of exactly n bytes, mixing ASCII with 2-, 3- and
+// 4-byte characters.
+func (r *rng) utf8String(n int) string {
+	var sb strings.Builder
+	for sb.Len() < n {
+		left := n - sb.Len()
+		var c rune
+		switch r.u64() % 6 {
+		case 0:
+			c = rune(0x80 + r.u64()%(0x800-0x80)) // 2 bytes
+		case 1:
+			c = rune(0x800 + r.u64()%(0xd800-0x800)) // 3 bytes, below the surrogates
+		case 2:
+			c = rune(0x10000 + r.u64()%(0x110000-0x10000)) // 4 bytes
+		default:
+			c = rune(r.u64() % 0x80) // ASCII, including control characters and NUL
+		}
+		if utf8.RuneLen(c) > left {
+			c = rune('a' + r.u64()%26)
+		}
+		sb.WriteRune(c)
+	}
+	s := sb.String()
+	if len(s) != n || !utf8.ValidString(s) {
+		fail("internal error: utf8String(%d) made %q", n, s)
+	}
+	return s
+}
+
+// ---------------------------------------------------------------------------------------
+// Output.
+
+var (
+	out   = bufio.NewWriterSize(os.Stdout, 1<<16)
+	count int
+)
+
+func fail(format string, args ...any) {
+	out.Flush()
+	fmt.Fprintf(os.Stderr, "hashvec: FATAL: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+func hexBytes(b []byte) string {
+	if len(b) == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%x", b)
+}
+
+// vec prints one vector line and counts it.
+func vec(format string, args ...any) {
+	fmt.Fprintf(out, format+"\n", args...)
+	count++
+}
+
+func comment(format string, args ...any) {
+	if format == "" {
+		fmt.Fprintln(out, "#")
+		return
+	}
+	fmt.Fprintf(out, "# "+format+"\n", args...)
+}
+
+func writeHeader(seed uint64) {
+	comment("Test vectors for gomap's hash functions, computed by the real Go runtime's portable")
+	comment("(non-AES) map hash. Generated by tests/go/hashvec with:")
+	comment("")
+	comment("  cd tests/go/hashvec && GODEBUG=cpu.aes=off /usr/lib/go-1.19/bin/go run . -seed %#x > ../../data/go1.19-hash-vectors.txt", seed)
+	comment("")
+	comment("Checked by tests/hash_vectors.rs. Line format: '#' starts a comment line; otherwise")
+	comment("space-separated fields, the first naming the record. All numbers are lowercase hex")
+	comment("without 0x: SEED and HASH are 16 digits (Go uintptr), BITS are the float's IEEE bits")
+	comment("(8 digits for float32, 16 for float64). BYTES is the input bytes in hex, '-' if empty.")
+	comment("")
+	comment("  version V                 runtime.Version() of the generating program")
+	comment("  goarch A                  runtime.GOARCH")
+	comment("  useaeshash false          runtime.useAeshash (must be false: portable hash in use)")
+	comment("  inputseed S               the -seed the inputs were generated from")
+	comment("  hashkey K                 runtime.hashkey[0], the only hashkey word the 64-bit hash uses")
+	comment("  memhash SEED BYTES HASH   runtime.memhash(&BYTES[0], SEED, len(BYTES))")
+	comment("  memhash32 SEED X HASH     runtime.memhash32(&x, SEED), x uint32 = X (8 digits)")
+	comment("  memhash64 SEED X HASH     runtime.memhash64(&x, SEED), x uint64 = X (16 digits)")
+	comment("  strhash SEED BYTES HASH   runtime.strhash(&s, SEED), s = string(BYTES), valid UTF-8")
+	comment("  f32hash SEED BITS HASH    runtime.f32hash(&f, SEED), f float32 (never NaN)")
+	comment("  f64hash SEED BITS HASH    runtime.f64hash(&f, SEED), f float64 (never NaN)")
+	comment("  f32nan SEED BITS H1 H2    two calls of runtime.f32hash on the same NaN and SEED;")
+	comment("  f64nan SEED BITS H1 H2    Go hashes NaN randomly: each is c1*(c0^SEED^r), r a random uint32")
+	comment("  map TYPE SEED BYTES HASH  maptype.hasher of map[TYPE]int applied to a key whose memory")
+	comment("                            is BYTES (for TYPE string: the string's bytes), seed SEED.")
+	comment("                            TYPE is uint8 int8 bool uint16 int16 uint32 int32 uint64")
+	comment("                            int64 uint int uintptr float32 float64 string struct{}")
+	comment("                            [2]uint64 or [N]uint8. Float keys are never NaN here.")
+	comment("  mapnan TYPE SEED BITS H1 H2  as f32nan/f64nan, through the float map type's hasher")
+	comment("  end N                     last line; N = number of vector lines above")
+	comment("")
+	comment("Seeds are a map's hash0 (a uint32, zero-extended); some full 64-bit seeds are included")
+	comment("too, since the hash functions take a uintptr. The map records' seeds include the hash0")
+	comment("of a real map of that type, and the generator checked, for each map type, that the")
+	comment("tophash a real insert stored equals the top byte of maptype.hasher's result.")
+	fmt.Fprintf(out, "version %s\n", runtime.Version())
+	fmt.Fprintf(out, "goarch %s\n", runtime.GOARCH)
+	fmt.Fprintf(out, "useaeshash %v\n", useAeshash)
+	fmt.Fprintf(out, "inputseed %016x\n", seed)
+	fmt.Fprintf(out, "hashkey %016x\n", uint64(hashkey[0]))
+}
+
+// ---------------------------------------------------------------------------------------
+// Runtime function vectors.
+
+func memhashVecs(r *rng, seeds, fewSeeds []uint64) {
+	comment("memhash: every length 0..=200 with pseudo-random, all-zero and all-0xff contents")
+	for n := 0; n <= 200; n++ {
+		kinds := []struct {
+			b     []byte
+			seeds []uint64
+		}{
+			{r.bytes(n), seeds},
+			{make([]byte, n), fewSeeds},
+			{[]byte(strings.Repeat("\xff", n)), fewSeeds},
+		}
+		for _, k := range kinds {
+			for _, s := range k.seeds {
+				// Hash a copy with one spare byte so &b[0] is valid for n == 0.
+				buf := append(append([]byte(nil), k.b...), 0)
+				h := rtMemhash(unsafe.Pointer(&buf[0]), uintptr(s), uintptr(n))
+				vec("memhash %016x %s %016x", s, hexBytes(k.b), uint64(h))
+			}
+		}
+	}
+	comment("memhash: long inputs")
+	for _, n := range []int{255, 256, 257, 1000, 1024, 4099} {
+		b := r.bytes(n)
+		for _, s := range fewSeeds[:2] {
+			h := rtMemhash(unsafe.Pointer(&b[0]), uintptr(s), uintptr(n))
+			vec("memhash %016x %s %016x", s, hexBytes(b), uint64(h))
+		}
+	}
+}
+
+// edges64 returns edge values, every single bit if bits is set, and nrand pseudo-random
+// values.
+func edges64(r *rng, bits bool, nrand int) []uint64 {
+	xs := []uint64{0, 1, 2, 3, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff, 0x10000,
+		0x7fffffff, 0x80000000, 0xffffffff, 0x100000000, 0x7fffffffffffffff,
+		0x8000000000000000, 0xfffffffffffffffe, 0xffffffffffffffff, 0x0123456789abcdef,
+		0xdeadbeefcafebabe}
+	for i := 0; bits && i < 64; i++ {
+		xs = append(xs, 1<<i)
+	}
+	for i := 0; i < nrand; i++ {
+		xs = append(xs, r.u64())
+	}
+	return xs
+}
+
+func fixedVecs(r *rng, seeds []uint64) {
+	comment("memhash32 / memhash64: edge values, every single bit, pseudo-random values")
+	xs := edges64(r, true, 16)
+	for _, s := range seeds {
+		seen := map[uint32]bool{}
+		for _, x64 := range xs {
+			x := uint32(x64)
+			if seen[x] {
+				continue
+			}
+			seen[x] = true
+			vec("memhash32 %016x %08x %016x", s, x, uint64(rtMemhash32(unsafe.Pointer(&x), uintptr(s))))
+		}
+		for _, x := range xs {
+			vec("memhash64 %016x %016x %016x", s, x, uint64(rtMemhash64(unsafe.Pointer(&x), uintptr(s))))
+		}
+	}
+}
+
+func strhashVecs(r *rng, seeds, fewSeeds []uint64) {
+	comment("strhash: every length 0..=64, then long strings")
+	for n := 0; n <= 64; n++ {
+		str := r.utf8String(n)
+		for _, s := range seeds {
+			vec("strhash %016x %s %016x", s, hexBytes([]byte(str)), uint64(rtStrhash(unsafe.Pointer(&str), uintptr(s))))
+		}
+	}
+	for _, n := range []int{100, 1000, 4096} {
+		str := r.utf8String(n)
+		for _, s := range fewSeeds[:2] {
+			vec("strhash %016x %s %016x", s, hexBytes([]byte(str)), uint64(rtStrhash(unsafe.Pointer(&str), uintptr(s))))
+		}
+	}
+}
+
+func float64Values(r *rng) []float64 {
+	fs := []float64{1, -1, 0.5, 1.5, -2.25, 0.1, math.Pi, math.E, 1e300, -1e-300, 1 << 53, 1 << 63,
+		math.MaxFloat64, -math.MaxFloat64, math.SmallestNonzeroFloat64, -math.SmallestNonzeroFloat64,
+		math.Float64frombits(0x000fffffffffffff), // largest subnormal
+		math.Float64frombits(0x0010000000000000), // smallest normal
+		math.Float64frombits(0x8000000000000123), // negative subnormal
+		0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1)}
+	for len(fs) < 40 {
+		f := math.Float64frombits(r.u64())
+		if !math.IsNaN(f) {
+			fs = append(fs, f)
+		}
+	}
+	return fs
+}
+
+func float32Values(r *rng) []float32 {
+	fs := []float32{1, -1, 0.5, 1.5, -2.25, 0.1, math.Pi, math.E, 1e30, -1e-30, 1 << 24, 1 << 31,
+		math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32,
+		math.Float32frombits(0x007fffff), // largest subnormal
+		math.Float32frombits(0x00800000), // smallest normal
+		math.Float32frombits(0x80000123), // negative subnormal
+		0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1))}
+	for len(fs) < 40 {
+		f := math.Float32frombits(r.u32())
+		if f == f {
+			fs = append(fs, f)
+		}
+	}
+	return fs
+}
+
+var (
+	nan64Bits = []uint64{0x7ff8000000000000, 0xfff8000000000000, 0x7ff0000000000001, 0x7fffffffffffffff, 0xfff0000000000001}
+	nan32Bits = []uint32{0x7fc00000, 0xffc00000, 0x7f800001, 0x7fffffff, 0xff800001}
+)
+
+func floatVecs(r *rng, seeds []uint64) {
+	comment("f64hash / f32hash: normal values, +-0, +-Inf, subnormals, pseudo-random bit patterns")
+	f64s, f32s := float64Values(r), float32Values(r)
+	for _, s := range seeds {
+		for _, f := range f64s {
+			vec("f64hash %016x %016x %016x", s, math.Float64bits(f), uint64(rtF64hash(unsafe.Pointer(&f), uintptr(s))))
+		}
+		for _, f := range f32s {
+			vec("f32hash %016x %08x %016x", s, math.Float32bits(f), uint64(rtF32hash(unsafe.Pointer(&f), uintptr(s))))
+		}
+	}
+	comment("NaN: hashed twice each; the hashes are random")
+	for _, s := range seeds {
+		for _, b := range nan64Bits {
+			f := math.Float64frombits(b)
+			h1, h2 := rtF64hash(unsafe.Pointer(&f), uintptr(s)), rtF64hash(unsafe.Pointer(&f), uintptr(s))
+			vec("f64nan %016x %016x %016x %016x", s, b, uint64(h1), uint64(h2))
+		}
+		for _, b := range nan32Bits {
+			f := math.Float32frombits(b)
+			h1, h2 := rtF32hash(unsafe.Pointer(&f), uintptr(s)), rtF32hash(unsafe.Pointer(&f), uintptr(s))
+			vec("f32nan %016x %08x %016x %016x", s, b, uint64(h1), uint64(h2))
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------------------
+// Map type hashers.
+
+// typeOf returns the runtime type descriptor (*runtime._type) of x's dynamic type.
+func typeOf(x any) unsafe.Pointer {
+	return (*[2]unsafe.Pointer)(unsafe.Pointer(&x))[0]
+}
+
+// mapHasher returns maptype.hasher of map[K]int, after checking that the descriptor looks
+// like a Go 1.19 maptype for this key type.
+func mapHasher[K comparable](name string) hasherFunc {
+	var m map[K]int
+	var k K
+	mt := typeOf(m)
+	if kind := *(*uint8)(unsafe.Add(mt, typeKindOff)) & kindMask; kind != kindMap {
+		fail("map[%s]int: type kind %d, want %d (map)", name, kind, kindMap)
+	}
+	if key := *(*unsafe.Pointer)(unsafe.Add(mt, maptypeKeyOff)); key != typeOf(k) {
+		fail("map[%s]int: maptype.key is not the key's type; layout differs from Go 1.19", name)
+	}
+	if ks := *(*uint8)(unsafe.Add(mt, maptypeKeysizeOff)); uintptr(ks) != unsafe.Sizeof(k) {
+		fail("map[%s]int: maptype.keysize %d, want %d", name, ks, unsafe.Sizeof(k))
+	}
+	if flags := *(*uint32)(unsafe.Add(mt, maptypeFlagsOff)); flags&1 != 0 {
+		fail("map[%s]int: indirect key; pick a smaller key type", name)
+	}
+	h := *(*hasherFunc)(unsafe.Add(mt, maptypeHasherOff))
+	if h == nil {
+		fail("map[%s]int: nil hasher", name)
+	}
+	return h
+}
+
+// realMapSeed makes a real map[K]int, inserts key, checks that the tophash the runtime
+// stored equals the top byte of hasher(key, hash0), and returns the map's hash0.
+func realMapSeed[K comparable](name string, hasher hasherFunc, key K) uint64 {
+	m := make(map[K]int)
+	m[key] = 1
+	hm := *(*unsafe.Pointer)(unsafe.Pointer(&m))
+	hash0 := *(*uint32)(unsafe.Add(hm, hmapHash0Off))
+	buckets := *(*unsafe.Pointer)(unsafe.Add(hm, hmapBucketsOff))
+	if buckets == nil || *(*uint8)(unsafe.Add(hm, 9)) != 0 || len(m) != 1 {
+		fail("map[%s]int: unexpected hmap layout", name)
+	}
+	top := uint8(hasher(unsafe.Pointer(&key), uintptr(hash0)) >> 56)
+	if top < minTopHash {
+		top += minTopHash
+	}
+	if stored := *(*uint8)(buckets); stored != top {
+		fail("map[%s]int: real map stored tophash %#x, maptype.hasher gives %#x", name, stored, top)
+	}
+	runtime.KeepAlive(m)
+	return uint64(hash0)
+}
+
+// mapVecs prints map records for map[K]int: every key with every seed (plus a real map's
+// hash0). enc returns the bytes that represent a key in the output.
+func mapVecs[K comparable](name string, keys []K, seeds []uint64, enc func(*K) []byte) {
+	h := mapHasher[K](name)
+	seeds = append(append([]uint64(nil), seeds...), realMapSeed(name, h, keys[len(keys)-1]))
+	for _, s := range seeds {
+		for i := range keys {
+			k := keys[i]
+			vec("map %s %016x %s %016x", name, s, hexBytes(enc(&k)), uint64(h(unsafe.Pointer(&k), uintptr(s))))
+		}
+	}
+}
+
+// memOf returns a copy of the memory of *k.
+func memOf[K any](k *K) []byte {
+	n := unsafe.Sizeof(*k)
+	if n == 0 {
+		return nil
+	}
+	return append([]byte(nil), unsafe.Slice((*byte)(unsafe.Pointer(k)), n)...)
+}
+
+type integer interface {
+	~uint8 | ~int8 | ~uint16 | ~int16 | ~uint32 | ~int32 | ~uint64 | ~int64 | ~uint | ~int | ~uintptr
+}
+
+func intKeys[K integer](r *rng) []K {
+	var ks []K
+	seen := map[K]bool{}
+	for _, x := range edges64(r, false, 12) {
+		k := K(x)
+		if !seen[k] {
+			seen[k] = true
+			ks = append(ks, k)
+		}
+	}
+	return ks
+}
+
+// memKeys returns zero, all-0xff, ascending-bytes and pseudo-random values of a plain
+// memory type (an array or struct without padding or pointers).
+func memKeys[K comparable](r *rng) []K {
+	var ks []K
+	for v := 0; v < 10; v++ {
+		var k K
+		b := unsafe.Slice((*byte)(unsafe.Pointer(&k)), unsafe.Sizeof(k))
+		for i := range b {
+			switch v {
+			case 0:
+			case 1:
+				b[i] = 0xff
+			case 2:
+				b[i] = byte(i + 1)
+			default:
+				b[i] = byte(r.u64() >> 56)
+			}
+		}
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+func allMapVecs(r *rng, seeds []uint64) {
+	comment("map: maptype.hasher of real map types")
+	f64s, f32s := float64Values(r), float32Values(r)
+	mapVecs("uint8", intKeys[uint8](r), seeds, memOf[uint8])
+	mapVecs("int8", intKeys[int8](r), seeds, memOf[int8])
+	mapVecs("bool", []bool{false, true}, seeds, memOf[bool])
+	mapVecs("uint16", intKeys[uint16](r), seeds, memOf[uint16])
+	mapVecs("int16", intKeys[int16](r), seeds, memOf[int16])
+	mapVecs("uint32", intKeys[uint32](r), seeds, memOf[uint32])
+	mapVecs("int32", intKeys[int32](r), seeds, memOf[int32])
+	mapVecs("uint64", intKeys[uint64](r), seeds, memOf[uint64])
+	mapVecs("int64", intKeys[int64](r), seeds, memOf[int64])
+	mapVecs("uint", intKeys[uint](r), seeds, memOf[uint])
+	mapVecs("int", intKeys[int](r), seeds, memOf[int])
+	mapVecs("uintptr", intKeys[uintptr](r), seeds, memOf[uintptr])
+	mapVecs("float32", f32s, seeds, memOf[float32])
+	mapVecs("float64", f64s, seeds, memOf[float64])
+	var strs []string
+	for _, n := range []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 64, 100, 200} {
+		strs = append(strs, r.utf8String(n))
+	}
+	strs = append(strs, "hello", "gomap", "Go 1.19 map")
+	mapVecs("string", strs, seeds, func(s *string) []byte { return []byte(*s) })
+	mapVecs("struct{}", []struct{}{{}}, seeds, memOf[struct{}])
+	mapVecs("[2]uint64", memKeys[[2]uint64](r), seeds, memOf[[2]uint64])
+	mapVecs("[0]uint8", []([0]uint8){{}}, seeds, memOf[[0]uint8])
+	mapVecs("[1]uint8", memKeys[[1]uint8](r), seeds, memOf[[1]uint8])
+	mapVecs("[2]uint8", memKeys[[2]uint8](r), seeds, memOf[[2]uint8])
+	mapVecs("[3]uint8", memKeys[[3]uint8](r), seeds, memOf[[3]uint8])
+	mapVecs("[4]uint8", memKeys[[4]uint8](r), seeds, memOf[[4]uint8])
+	mapVecs("[5]uint8", memKeys[[5]uint8](r), seeds, memOf[[5]uint8])
+	mapVecs("[7]uint8", memKeys[[7]uint8](r), seeds, memOf[[7]uint8])
+	mapVecs("[8]uint8", memKeys[[8]uint8](r), seeds, memOf[[8]uint8])
+	mapVecs("[9]uint8", memKeys[[9]uint8](r), seeds, memOf[[9]uint8])
+	mapVecs("[12]uint8", memKeys[[12]uint8](r), seeds, memOf[[12]uint8])
+	mapVecs("[16]uint8", memKeys[[16]uint8](r), seeds, memOf[[16]uint8])
+	mapVecs("[17]uint8", memKeys[[17]uint8](r), seeds, memOf[[17]uint8])
+	mapVecs("[20]uint8", memKeys[[20]uint8](r), seeds, memOf[[20]uint8])
+	mapVecs("[32]uint8", memKeys[[32]uint8](r), seeds, memOf[[32]uint8])
+	mapVecs("[48]uint8", memKeys[[48]uint8](r), seeds, memOf[[48]uint8])
+	mapVecs("[49]uint8", memKeys[[49]uint8](r), seeds, memOf[[49]uint8])
+	mapVecs("[64]uint8", memKeys[[64]uint8](r), seeds, memOf[[64]uint8])
+	mapVecs("[100]uint8", memKeys[[100]uint8](r), seeds, memOf[[100]uint8])
+	mapVecs("[128]uint8", memKeys[[128]uint8](r), seeds, memOf[[128]uint8])
+
+	comment("mapnan: NaN keys through the float map types' hashers")
+	h64, h32 := mapHasher[float64]("float64"), mapHasher[float32]("float32")
+	for _, s := range seeds {
+		for _, b := range nan64Bits {
+			f := math.Float64frombits(b)
+			h1, h2 := h64(unsafe.Pointer(&f), uintptr(s)), h64(unsafe.Pointer(&f), uintptr(s))
+			vec("mapnan float64 %016x %016x %016x %016x", s, b, uint64(h1), uint64(h2))
+		}
+		for _, b := range nan32Bits {
+			f := math.Float32frombits(b)
+			h1, h2 := h32(unsafe.Pointer(&f), uintptr(s)), h32(unsafe.Pointer(&f), uintptr(s))
+			vec("mapnan float32 %016x %08x %016x %016x", s, b, uint64(h1), uint64(h2))
+		}
+	}
+}
+
+func main() {
+	seed := flag.Uint64("seed", 0x676f6d6170313139, "seed of the deterministic input generator")
+	flag.Parse()
+
+	if useAeshash {
+		fail("runtime.useAeshash is true: the runtime uses the AES hash, not the portable one. " +
+			"Run with GODEBUG=cpu.aes=off.")
+	}
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		fail("needs a 64-bit target (the 64-bit hash, runtime/hash64.go); GOARCH=%s", runtime.GOARCH)
+	}
+	if !strings.HasPrefix(runtime.Version(), "go1.19") {
+		fail("built with %s; these vectors must come from Go 1.19", runtime.Version())
+	}
+	if hashkey[0]&1 == 0 {
+		fail("runtime.hashkey[0] = %#x is even; runtime.alginit did not run its portable branch", hashkey[0])
+	}
+
+	r := &rng{s: *seed}
+	// Seeds: hash0 values are uint32, zero-extended; a few full 64-bit seeds as well.
+	seeds := []uint64{0, 1, 0xffffffff, uint64(r.u32()), uint64(r.u32()), r.u64(), 0xffffffffffffffff}
+	fewSeeds := []uint64{uint64(r.u32()), r.u64(), 0}
+	mapSeeds := []uint64{0, 1, 0xffffffff, uint64(r.u32()), r.u64()}
+
+	writeHeader(*seed)
+	memhashVecs(r, seeds, fewSeeds)
+	fixedVecs(r, []uint64{0, 0xffffffff, uint64(r.u32()), r.u64()})
+	strhashVecs(r, []uint64{0, 1, uint64(r.u32()), r.u64()}, fewSeeds)
+	floatVecs(r, []uint64{0, 0xffffffff, uint64(r.u32()), r.u64()})
+	allMapVecs(r, mapSeeds)
+	fmt.Fprintf(out, "end %d\n", count)
+	if err := out.Flush(); err != nil {
+		fmt.Fprintf(os.Stderr, "hashvec: %v\n", err)
+		os.Exit(1)
+	}
+}
