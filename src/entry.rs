@@ -5,7 +5,6 @@ use allocator_api2::alloc::Allocator;
 use crate::hash::MapHasher;
 use crate::map::GoMap;
 use crate::rand::RandSource;
-use crate::raw::RawMap;
 
 /// A view into a single entry of a map, occupied or vacant ([`GoMap::entry`]).
 pub enum Entry<'a, K, V, H, A: Allocator, R: RandSource> {
@@ -106,25 +105,25 @@ impl<'a, K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource>
     /// The stored key.
     pub fn key(&self) -> &K {
         // SAFETY: (b, i) is a live slot, kept alive by the exclusive borrow of the map.
-        unsafe { &*RawMap::<K, V, H, A, R>::key_ptr(self.b, self.i) }
+        unsafe { &*self.map.raw.key_ptr(self.b, self.i) }
     }
 
     /// The value.
     pub fn get(&self) -> &V {
         // SAFETY: as in `key`.
-        unsafe { &*RawMap::<K, V, H, A, R>::elem_ptr(self.b, self.i) }
+        unsafe { &*self.map.raw.elem_ptr(self.b, self.i) }
     }
 
     /// The value, mutably.
     pub fn get_mut(&mut self) -> &mut V {
         // SAFETY: as in `key`; `&mut self` makes the reference unique.
-        unsafe { &mut *RawMap::<K, V, H, A, R>::elem_ptr(self.b, self.i) }
+        unsafe { &mut *self.map.raw.elem_ptr(self.b, self.i) }
     }
 
     /// The value, mutably, for the lifetime of the map borrow.
     pub fn into_mut(self) -> &'a mut V {
         // SAFETY: as in `get_mut`; the entry is consumed, so the reference stays unique.
-        unsafe { &mut *RawMap::<K, V, H, A, R>::elem_ptr(self.b, self.i) }
+        unsafe { &mut *self.map.raw.elem_ptr(self.b, self.i) }
     }
 
     /// Replaces the value in place and returns the old one.

@@ -10,17 +10,17 @@ use crate::hash::MapHasher;
 use crate::layout::{Hmap, EMPTY_ONE};
 use crate::map::GoMap;
 use crate::rand::RandSource;
-use crate::raw::{RawIter, RawMap};
+use crate::raw::{RawIter, RawMap, Typed};
 
 /// An iterator over `(&K, &V)` ([`GoMap::iter`]).
 pub struct Iter<'a, K, V, H, A: Allocator, R: RandSource> {
-    map: &'a RawMap<K, V, H, A, R>,
+    map: &'a RawMap<Typed<K, V, H>, A, R>,
     it: RawIter,
     remaining: usize,
 }
 
 impl<'a, K, V, H, A: Allocator, R: RandSource> Iter<'a, K, V, H, A, R> {
-    pub(crate) fn new(map: &'a RawMap<K, V, H, A, R>) -> Self {
+    pub(crate) fn new(map: &'a RawMap<Typed<K, V, H>, A, R>) -> Self {
         Iter {
             map,
             it: RawIter::init(map),
@@ -50,10 +50,7 @@ impl<'a, K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> Iterator
         unsafe {
             let (b, i) = self.map.iter_next(&mut self.it)?;
             self.remaining = self.remaining.saturating_sub(1);
-            Some((
-                &*RawMap::<K, V, H, A, R>::key_ptr(b, i),
-                &*RawMap::<K, V, H, A, R>::elem_ptr(b, i),
-            ))
+            Some((&*self.map.key_ptr(b, i), &*self.map.elem_ptr(b, i)))
         }
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -72,14 +69,14 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> FusedIterato
 
 /// An iterator over `(&K, &mut V)` ([`GoMap::iter_mut`]).
 pub struct IterMut<'a, K, V, H, A: Allocator, R: RandSource> {
-    map: *const RawMap<K, V, H, A, R>,
+    map: *const RawMap<Typed<K, V, H>, A, R>,
     it: RawIter,
     remaining: usize,
-    marker: PhantomData<&'a mut RawMap<K, V, H, A, R>>,
+    marker: PhantomData<&'a mut RawMap<Typed<K, V, H>, A, R>>,
 }
 
 impl<'a, K, V, H, A: Allocator, R: RandSource> IterMut<'a, K, V, H, A, R> {
-    pub(crate) fn new(map: &'a mut RawMap<K, V, H, A, R>) -> Self {
+    pub(crate) fn new(map: &'a mut RawMap<Typed<K, V, H>, A, R>) -> Self {
         let it = RawIter::init(map);
         IterMut {
             remaining: map.h.count,
@@ -102,8 +99,8 @@ impl<'a, K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> Iterator
             let (b, i) = (*self.map).iter_next(&mut self.it)?;
             self.remaining = self.remaining.saturating_sub(1);
             Some((
-                &*RawMap::<K, V, H, A, R>::key_ptr(b, i),
-                &mut *RawMap::<K, V, H, A, R>::elem_ptr(b, i),
+                &*(*self.map).key_ptr(b, i),
+                &mut *(*self.map).elem_ptr(b, i),
             ))
         }
     }
@@ -149,13 +146,13 @@ pub struct ValuesMut<'a, K, V, H, A: Allocator, R: RandSource> {
 
 /// The owning iterator ([`GoMap::into_iter`]).
 pub struct IntoIter<K, V, H, A: Allocator, R: RandSource> {
-    raw: RawMap<K, V, H, A, R>,
+    raw: RawMap<Typed<K, V, H>, A, R>,
     it: RawIter,
     remaining: usize,
 }
 
 impl<K, V, H, A: Allocator, R: RandSource> IntoIter<K, V, H, A, R> {
-    pub(crate) fn new(raw: RawMap<K, V, H, A, R>) -> Self {
+    pub(crate) fn new(raw: RawMap<Typed<K, V, H>, A, R>) -> Self {
         let it = RawIter::init(&raw);
         let remaining = raw.h.count;
         IntoIter { raw, it, remaining }
@@ -168,14 +165,14 @@ impl<K, V, H, A: Allocator, R: RandSource> IntoIter<K, V, H, A, R> {
 /// # Safety
 /// (b, i) must be a live slot just returned by the iteration.
 unsafe fn take<K, V, H, A: Allocator, R: RandSource>(
-    raw: &RawMap<K, V, H, A, R>,
+    raw: &RawMap<Typed<K, V, H>, A, R>,
     b: *mut u8,
     i: usize,
 ) -> (K, V) {
     // SAFETY: caller contract.
     unsafe {
-        RawMap::<K, V, H, A, R>::set_top(b, i, EMPTY_ONE);
-        raw.take_slot(b, i)
+        RawMap::<Typed<K, V, H>, A, R>::set_top(b, i, EMPTY_ONE);
+        raw.take_slot(b, i, crate::map::take_kv)
     }
 }
 

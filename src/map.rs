@@ -13,8 +13,17 @@ use crate::hash::{GoHasher, MapHasher};
 use crate::iter::{Drain, IntoIter, IntoKeys, IntoValues, Iter, IterMut, Keys, Values, ValuesMut};
 use crate::layout::{b_for_hint, over_load_factor, BucketLayout, Hmap, MAX_ALLOC};
 use crate::rand::{FastRand, RandSource};
-use crate::raw::{RawIter, RawMap, Slot};
+use crate::raw::{RawIter, RawMap, Slot, Typed};
 use crate::view::RawView;
+
+/// Moves a typed key and elem out of their slot: the `take` of the raw delete, which calls it
+/// exactly once, with the live key and elem of the slot being emptied.
+#[inline(always)]
+pub(crate) fn take_kv<K, V>(k: *mut K, v: *mut V) -> (K, V) {
+    // SAFETY: only the raw runtime calls this (as `take`), with an initialized key and elem
+    // that it treats as moved out afterwards.
+    unsafe { (ptr::read(k), ptr::read(v)) }
+}
 
 /// Go 1.19's map, byte for byte: a 48-byte `hmap` header and arrays of 8-slot buckets, grown
 /// incrementally (at most two old buckets are evacuated per write).
@@ -54,7 +63,7 @@ use crate::view::RawView;
 /// [`GoKey`]: crate::hash::GoKey
 /// [`HashAdapter`]: crate::hash::HashAdapter
 pub struct GoMap<K, V, H = GoHasher, A: Allocator = DefaultAllocator, R: RandSource = FastRand> {
-    pub(crate) raw: RawMap<K, V, H, A, R>,
+    pub(crate) raw: RawMap<Typed<K, V, H>, A, R>,
 }
 
 #[cfg(feature = "alloc")]
@@ -134,7 +143,7 @@ impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
         rand: R,
     ) -> Result<Self, TryReserveError> {
         Ok(GoMap {
-            raw: RawMap::makemap(hint, hasher, alloc, rand)?,
+            raw: RawMap::makemap(hint, Typed::new(hasher), alloc, rand)?,
         })
     }
 
@@ -152,7 +161,7 @@ impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
 
     /// The map's hasher.
     pub fn hasher(&self) -> &H {
-        &self.raw.hasher
+        &self.raw.shape.hasher
     }
 
     /// The map's allocator.
@@ -172,7 +181,7 @@ impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
 
     /// The bucket layout of this map's key and value types.
     pub const fn layout(&self) -> BucketLayout {
-        RawMap::<K, V, H, A, R>::L
+        Typed::<K, V, H>::L
     }
 
     /// A read-only view of the map's raw memory: header, buckets, overflow chains, old buckets.
@@ -204,7 +213,7 @@ impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
     {
         let (b, i) = self.find(k)?;
         // SAFETY: `find` returns a live slot; the shared borrow of `self` keeps it alive.
-        unsafe { Some(&*RawMap::<K, V, H, A, R>::elem_ptr(b, i)) }
+        unsafe { Some(&*self.raw.elem_ptr(b, i)) }
     }
 
     /// Looks up `k` and returns the stored key and the value.
@@ -217,12 +226,7 @@ impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
     {
         let (b, i) = self.find(k)?;
         // SAFETY: as in `get`.
-        unsafe {
-            Some((
-                &*RawMap::<K, V, H, A, R>::key_ptr(b, i),
-                &*RawMap::<K, V, H, A, R>::elem_ptr(b, i),
-            ))
-        }
+        unsafe { Some((&*self.raw.key_ptr(b, i), &*self.raw.elem_ptr(b, i))) }
     }
 
     /// Looks up `k` and returns the value mutably (an in-place write, not a map write).
@@ -235,7 +239,7 @@ impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
     {
         let (b, i) = self.find(k)?;
         // SAFETY: a live slot; the exclusive borrow of `self` makes the reference unique.
-        unsafe { Some(&mut *RawMap::<K, V, H, A, R>::elem_ptr(b, i)) }
+        unsafe { Some(&mut *self.raw.elem_ptr(b, i)) }
     }
 
     /// Whether the map holds `k`.
@@ -259,7 +263,7 @@ impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
         if self.raw.h.count == 0 {
             return None;
         }
-        let hash = self.raw.hasher.hash(k, self.raw.h.hash0 as u64);
+        let hash = self.raw.shape.hasher.hash(k, self.raw.h.hash0 as u64);
         self.raw.find(hash, |x| x.borrow() == k)
     }
 }
@@ -267,7 +271,7 @@ impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
 impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
     #[inline]
     fn hash_key(&self, k: &K) -> u64 {
-        self.raw.hasher.hash(k, self.raw.h.hash0 as u64)
+        self.raw.shape.hasher.hash(k, self.raw.h.hash0 as u64)
     }
 
     /// Inserts `k → v` (Go's `m[k] = v`) and returns the previous value.
@@ -295,17 +299,17 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, 
         unsafe {
             match slot {
                 Slot::Found(b, i) => {
-                    let old = ptr::replace(RawMap::<K, V, H, A, R>::elem_ptr(b, i), v);
+                    let old = ptr::replace(self.raw.elem_ptr(b, i), v);
                     if <H as MapHasher<K>>::NEEDS_KEY_UPDATE {
-                        drop(ptr::replace(RawMap::<K, V, H, A, R>::key_ptr(b, i), k));
+                        drop(ptr::replace(self.raw.key_ptr(b, i), k));
                     } else {
                         drop(k);
                     }
                     Some(old)
                 }
                 Slot::New(b, i) => {
-                    ptr::write(RawMap::<K, V, H, A, R>::key_ptr(b, i), k);
-                    ptr::write(RawMap::<K, V, H, A, R>::elem_ptr(b, i), v);
+                    ptr::write(self.raw.key_ptr(b, i), k);
+                    ptr::write(self.raw.elem_ptr(b, i), v);
                     None
                 }
             }
@@ -358,8 +362,8 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, 
         if self.raw.h.count == 0 {
             return None;
         }
-        let hash = MapHasher::<Q>::hash(&self.raw.hasher, k, self.raw.h.hash0 as u64);
-        match self.raw.delete(hash, |x| x.borrow() == k) {
+        let hash = MapHasher::<Q>::hash(&self.raw.shape.hasher, k, self.raw.h.hash0 as u64);
+        match self.raw.delete(hash, |x| x.borrow() == k, take_kv) {
             Ok(r) => r,
             Err(e) => handle_error(e),
         }
@@ -387,13 +391,13 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, 
         // exclusive borrow of `self` makes the reference unique.
         unsafe {
             self.fill(slot, k, v);
-            &mut *RawMap::<K, V, H, A, R>::elem_ptr(b, i)
+            &mut *self.raw.elem_ptr(b, i)
         }
     }
 
     /// Removes the entry with this hash whose key equals `k`.
     pub(crate) fn remove_hashed(&mut self, hash: u64, k: &K) -> Option<(K, V)> {
-        match self.raw.delete(hash, |x| x == k) {
+        match self.raw.delete(hash, |x| x == k, take_kv) {
             Ok(r) => r,
             Err(e) => handle_error(e),
         }
@@ -472,23 +476,26 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, 
         // until we delete it.
         unsafe {
             while let Some((b, i)) = self.raw.iter_next(&mut it) {
-                let kp = RawMap::<K, V, H, A, R>::key_ptr(b, i);
-                let vp = RawMap::<K, V, H, A, R>::elem_ptr(b, i);
+                let kp = self.raw.key_ptr(b, i);
+                let vp = self.raw.elem_ptr(b, i);
                 if f(&*kp, &mut *vp) {
                     continue;
                 }
-                if <H as MapHasher<K>>::REFLEXIVE || crate::raw::self_equal(&*kp) {
+                if crate::raw::KeyOps::self_equal(&self.raw.shape, &*kp) {
                     // Go's delete(m, k), grow work included. The closure holds only the raw
                     // pointer: the delete may clear the very slot it points to.
                     let hash = self.hash_key(&*kp);
-                    match self.raw.delete(hash, |x| ptr::eq(x, kp) || *x == *kp) {
+                    match self
+                        .raw
+                        .delete(hash, |x| ptr::eq(x, kp) || *x == *kp, take_kv)
+                    {
                         Ok(kv) => drop(kv),
                         Err(e) => handle_error(e),
                     }
                 } else {
                     // A key like NaN cannot be found by hash (Go cannot delete it); remove it
                     // by position instead.
-                    drop(self.raw.delete_unfindable(&it, b, i));
+                    drop(self.raw.delete_unfindable(&it, b, i, take_kv));
                 }
             }
         }
@@ -659,7 +666,7 @@ where
     fn clone(&self) -> Self {
         let mut m = GoMap::from_parts(
             self.len(),
-            self.raw.hasher.clone(),
+            self.raw.shape.hasher.clone(),
             self.raw.alloc.clone(),
             self.raw.rand.clone(),
         );

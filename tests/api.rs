@@ -295,7 +295,7 @@ where
 
 fn n() -> u64 {
     if cfg!(miri) {
-        150
+        40
     } else {
         3000
     }

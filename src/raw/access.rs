@@ -2,11 +2,11 @@
 
 use allocator_api2::alloc::Allocator;
 
-use super::{group, RawMap};
+use super::{group, RawMap, Shape};
 use crate::layout::*;
 use crate::rand::RandSource;
 
-impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
+impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
     /// Finds the slot whose key satisfies `eq`, for a key with hash `hash`. Reads the old
     /// bucket instead of the new one while it is not yet evacuated. Returns (bucket, slot).
     ///
@@ -16,7 +16,7 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
     pub(crate) fn find(
         &self,
         hash: u64,
-        mut eq: impl FnMut(&K) -> bool,
+        mut eq: impl FnMut(&S::K) -> bool,
     ) -> Option<(*mut u8, usize)> {
         let h = &self.h;
         if h.count == 0 {
@@ -29,12 +29,12 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
         // search is live (invariant 4), so its key may be read.
         unsafe {
             let mut m = bucket_mask(h.B);
-            let mut b = Self::bucket_at(h.buckets, hash as usize & m);
+            let mut b = self.bucket_at(h.buckets, hash as usize & m);
             if !h.oldbuckets.is_null() {
                 if !h.same_size_grow() {
                     m >>= 1;
                 }
-                let oldb = Self::bucket_at(h.oldbuckets, hash as usize & m);
+                let oldb = self.bucket_at(h.oldbuckets, hash as usize & m);
                 if !evacuated(Self::top(oldb, 0)) {
                     b = oldb;
                 }
@@ -45,7 +45,7 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
                 let mut cand = group::match_byte(tops, top) & group::below(stop);
                 while cand != 0 {
                     let i = group::lowest(cand);
-                    if Self::top(b, i) == top && eq(&*Self::key_ptr(b, i)) {
+                    if Self::top(b, i) == top && eq(&*self.key_ptr(b, i)) {
                         return Some((b, i));
                     }
                     cand &= cand - 1;
@@ -53,7 +53,7 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
                 if stop < BUCKET_CNT {
                     return None;
                 }
-                b = Self::overflow(b);
+                b = self.overflow(b);
                 if b.is_null() {
                     return None;
                 }

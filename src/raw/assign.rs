@@ -2,9 +2,8 @@
 
 use allocator_api2::alloc::Allocator;
 
-use super::{group, RawMap};
+use super::{group, KeyOps, RawMap};
 use crate::error::TryReserveError;
-use crate::hash::MapHasher;
 use crate::layout::*;
 use crate::rand::RandSource;
 
@@ -18,7 +17,7 @@ pub(crate) enum Slot {
     New(*mut u8, usize),
 }
 
-impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
+impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
     /// Go's `mapassign`: with `HASH_WRITING` set, allocate the first bucket if needed, do
     /// `grow_work` while growing, search the whole chain for the key (remembering the first
     /// empty slot), and for a new key start a grow if the map is overloaded or has too many
@@ -28,7 +27,7 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
     pub(crate) fn assign(
         &mut self,
         hash: u64,
-        mut eq: impl FnMut(&K) -> bool,
+        mut eq: impl FnMut(&S::K) -> bool,
     ) -> Result<Slot, TryReserveError> {
         let mut g = self.start_write();
         if g.h.buckets.is_null() {
@@ -47,14 +46,14 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
             // (invariant 3); a slot whose tophash equals `top` is live, so its key may be read
             // (invariant 4). The current array holds no evacuated states.
             unsafe {
-                let mut b = Self::bucket_at(g.h.buckets, bucket);
+                let mut b = g.bucket_at(g.h.buckets, bucket);
                 loop {
                     let tops = Self::tops(b);
                     let stop = group::first_empty_rest(tops);
                     let mut cand = group::match_byte(tops, top) & group::below(stop);
                     while cand != 0 {
                         let i = group::lowest(cand);
-                        if Self::top(b, i) == top && eq(&*Self::key_ptr(b, i)) {
+                        if Self::top(b, i) == top && eq(&*g.key_ptr(b, i)) {
                             return Ok(Slot::Found(b, i));
                         }
                         cand &= cand - 1;
@@ -69,7 +68,7 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
                         lastb = b;
                         break;
                     }
-                    let ovf = Self::overflow(b);
+                    let ovf = g.overflow(b);
                     if ovf.is_null() {
                         lastb = b;
                         break;
@@ -100,11 +99,11 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
             };
             // SAFETY: (ib, ii) is an empty slot of the current array's chain.
             unsafe {
-                if Self::L.indirect_key {
-                    Self::key_slot(ib, ii).cast::<*mut K>().write(kb);
+                if g.l().indirect_key {
+                    g.key_slot(ib, ii).cast::<*mut u8>().write(kb);
                 }
-                if Self::L.indirect_elem {
-                    Self::elem_slot(ib, ii).cast::<*mut V>().write(vb);
+                if g.l().indirect_elem {
+                    g.elem_slot(ib, ii).cast::<*mut u8>().write(vb);
                 }
                 Self::set_top(ib, ii, top);
             }

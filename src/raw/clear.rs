@@ -5,11 +5,11 @@ use core::ptr;
 
 use allocator_api2::alloc::Allocator;
 
-use super::RawMap;
+use super::{RawMap, Shape};
 use crate::layout::*;
 use crate::rand::RandSource;
 
-impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
+impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
     /// Go's `mapclear`. Drops every entry; a panicking destructor does not stop the others
     /// from being dropped, nor the map from being reset.
     pub(crate) fn clear(&mut self) {
@@ -17,8 +17,8 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
             return;
         }
         let mut g = self.start_write();
-        struct Reset<'a, K, V, H, A: Allocator, R: RandSource>(&'a mut RawMap<K, V, H, A, R>);
-        impl<K, V, H, A: Allocator, R: RandSource> Drop for Reset<'_, K, V, H, A, R> {
+        struct Reset<'a, S: Shape, A: Allocator, R: RandSource>(&'a mut RawMap<S, A, R>);
+        impl<S: Shape, A: Allocator, R: RandSource> Drop for Reset<'_, S, A, R> {
             fn drop(&mut self) {
                 // SAFETY: every entry has been dropped (or its slot marked empty and dropped
                 // under the panic guard).
@@ -43,33 +43,36 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
             // the overflow lists.
             if !h.oldbuckets.is_null() {
                 let old_b = if h.same_size_grow() { h.B } else { h.B - 1 };
-                let n = Self::L.nbuckets(old_b).unwrap_unchecked();
+                let n = self.l().nbuckets(old_b).unwrap_unchecked();
                 self.free_heap_overflow(h.oldbuckets, bucket_shift(old_b), n);
                 self.free_array(h.oldbuckets, old_b);
             }
-            let n = Self::L.nbuckets(h.B).unwrap_unchecked();
+            let n = self.l().nbuckets(h.B).unwrap_unchecked();
             self.free_heap_overflow(h.buckets, bucket_shift(h.B), n);
             if !h.extra.is_null() {
                 self.free_slice((*h.extra).overflow);
                 self.free_slice((*h.extra).oldoverflow);
             }
+            let bs = self.l().bucketsize;
+            let hash0 = self.rand.fastrand();
             let h = &mut self.h;
             *h.flags.get_mut() &= !Flags::SAME_SIZE_GROW.bits();
             h.oldbuckets = ptr::null_mut();
             h.nevacuate = 0;
             h.noverflow = 0;
             h.count = 0;
-            h.hash0 = self.rand.fastrand();
+            h.hash0 = hash0;
             if !h.extra.is_null() {
                 // Go: *h.extra = mapextra{} (the allocation is kept).
                 ptr::write_bytes(h.extra, 0, 1);
             }
             // Go: makeBucketArray(t, h.B, h.buckets) zeroes and reuses the array.
-            ptr::write_bytes(h.buckets, 0, n * Self::L.bucketsize);
-            let next = Self::init_prealloc(h.buckets, bucket_shift(h.B), n);
+            ptr::write_bytes(h.buckets, 0, n * bs);
+            let (buckets, b, extra) = (h.buckets, h.B, h.extra);
+            let next = self.init_prealloc(buckets, bucket_shift(b), n);
             if !next.is_null() {
-                debug_assert!(!h.extra.is_null());
-                (*h.extra).nextOverflow = next;
+                debug_assert!(!extra.is_null());
+                (*extra).nextOverflow = next;
             }
         }
     }

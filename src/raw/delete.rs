@@ -4,22 +4,24 @@ use core::ptr;
 
 use allocator_api2::alloc::Allocator;
 
-use super::{group, RawMap, PTR};
+use super::{group, KeyOps, RawMap, PTR};
 use crate::error::TryReserveError;
-use crate::hash::MapHasher;
 use crate::layout::*;
 use crate::rand::RandSource;
 
-impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
+impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
     /// Go's `mapdelete`: with `HASH_WRITING` set, do `grow_work` while growing, find the key,
     /// move the entry out, clear its bytes the way Go does, mark the slot `EMPTY_ONE`, turn a
     /// trailing run of `EMPTY_ONE` into `EMPTY_REST`, and reseed `hash0` when the map becomes
     /// empty.
-    pub(crate) fn delete(
+    ///
+    /// `take` receives the key and elem and must move them out or drop them.
+    pub(crate) fn delete<T>(
         &mut self,
         hash: u64,
-        mut eq: impl FnMut(&K) -> bool,
-    ) -> Result<Option<(K, V)>, TryReserveError> {
+        mut eq: impl FnMut(&S::K) -> bool,
+        take: impl FnOnce(*mut S::K, *mut S::V) -> T,
+    ) -> Result<Option<T>, TryReserveError> {
         if self.h.count == 0 {
             return Ok(None);
         }
@@ -32,7 +34,7 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
         // SAFETY: count > 0 so the current array exists (invariant 1); chains are intact; a slot
         // with tophash == top is live (invariant 4).
         unsafe {
-            let borig = Self::bucket_at(g.h.buckets, bucket);
+            let borig = g.bucket_at(g.h.buckets, bucket);
             let mut b = borig;
             loop {
                 let tops = Self::tops(b);
@@ -40,9 +42,9 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
                 let mut cand = group::match_byte(tops, top) & group::below(stop);
                 while cand != 0 {
                     let i = group::lowest(cand);
-                    if Self::top(b, i) == top && eq(&*Self::key_ptr(b, i)) {
-                        let kv = g.take_slot(b, i);
-                        Self::clear_slot(b, i);
+                    if Self::top(b, i) == top && eq(&*g.key_ptr(b, i)) {
+                        let kv = g.take_slot(b, i, take);
+                        g.clear_slot(b, i);
                         g.mark_deleted(borig, b, i);
                         g.h.count -= 1;
                         if g.h.count == 0 {
@@ -56,7 +58,7 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
                 if stop < BUCKET_CNT {
                     return Ok(None);
                 }
-                b = Self::overflow(b);
+                b = g.overflow(b);
                 if b.is_null() {
                     return Ok(None);
                 }
@@ -70,12 +72,18 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
     /// # Safety
     /// (b, i) must be a live slot in the chain that starts at `head`, in the current array or
     /// in an unevacuated old bucket.
-    pub(crate) unsafe fn delete_at(&mut self, head: *mut u8, b: *mut u8, i: usize) -> (K, V) {
+    pub(crate) unsafe fn delete_at<T>(
+        &mut self,
+        head: *mut u8,
+        b: *mut u8,
+        i: usize,
+        take: impl FnOnce(*mut S::K, *mut S::V) -> T,
+    ) -> T {
         let mut g = self.start_write();
         // SAFETY: caller contract.
         unsafe {
-            let kv = g.take_slot(b, i);
-            Self::clear_slot(b, i);
+            let kv = g.take_slot(b, i, take);
+            g.clear_slot(b, i);
             g.mark_deleted(head, b, i);
             g.h.count -= 1;
             if g.h.count == 0 {
@@ -91,19 +99,19 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
     ///
     /// # Safety
     /// The slot's entry must have been moved out (`take_slot`).
-    pub(crate) unsafe fn clear_slot(b: *mut u8, i: usize) {
-        let l = Self::L;
+    pub(crate) unsafe fn clear_slot(&self, b: *mut u8, i: usize) {
+        let l = self.l();
         // SAFETY: slot i of bucket b; indirect slot pointers were already nulled by take_slot.
         unsafe {
             if !l.indirect_key {
-                if H::KEY_GO_STRING && l.elem_size <= MAX_ELEM_SIZE {
-                    ptr::write_bytes(Self::key_slot(b, i), 0, PTR);
-                } else if H::KEY_HAS_POINTERS {
-                    ptr::write_bytes(Self::key_slot(b, i), 0, l.keysize);
+                if self.shape.key_go_string() && l.elem_size <= MAX_ELEM_SIZE {
+                    ptr::write_bytes(self.key_slot(b, i), 0, PTR);
+                } else if self.shape.key_has_pointers() {
+                    ptr::write_bytes(self.key_slot(b, i), 0, l.keysize);
                 }
             }
             if !l.indirect_elem {
-                ptr::write_bytes(Self::elem_slot(b, i), 0, l.elemsize);
+                ptr::write_bytes(self.elem_slot(b, i), 0, l.elemsize);
             }
         }
     }
@@ -118,7 +126,7 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
         unsafe {
             Self::set_top(b, i, EMPTY_ONE);
             if i == BUCKET_CNT - 1 {
-                let o = Self::overflow(b);
+                let o = self.overflow(b);
                 if !o.is_null() && Self::top(o, 0) != EMPTY_REST {
                     return;
                 }
@@ -135,8 +143,8 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
                     // Find the previous bucket and continue at its last slot.
                     let c = b;
                     b = borig;
-                    while Self::overflow(b) != c {
-                        b = Self::overflow(b);
+                    while self.overflow(b) != c {
+                        b = self.overflow(b);
                     }
                     i = BUCKET_CNT - 1;
                 } else {

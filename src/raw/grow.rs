@@ -9,9 +9,8 @@ use core::ptr;
 
 use allocator_api2::alloc::Allocator;
 
-use super::RawMap;
+use super::{KeyOps, RawMap};
 use crate::error::TryReserveError;
-use crate::hash::MapHasher;
 use crate::layout::*;
 use crate::rand::RandSource;
 
@@ -22,7 +21,7 @@ struct EvacDst {
     i: usize,
 }
 
-impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
+impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
     /// Go's `hashGrow`: start growing, to twice the buckets when the next insert would
     /// overload the map, else to the same number (too many overflow buckets).
     pub(crate) fn hash_grow(&mut self) -> Result<(), TryReserveError> {
@@ -89,13 +88,13 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
     ///
     /// # Safety
     /// `b` must be a bucket with an intact chain.
-    pub(crate) unsafe fn chain_len(b: *mut u8) -> usize {
+    pub(crate) unsafe fn chain_len(&self, b: *mut u8) -> usize {
         let mut n = 0;
         let mut b = b;
         while !b.is_null() {
             n += 1;
             // SAFETY: caller contract.
-            b = unsafe { Self::overflow(b) };
+            b = unsafe { self.overflow(b) };
         }
         n
     }
@@ -104,13 +103,13 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
     /// bucket (X and Y together never need more), and room in the overflow list.
     pub(crate) fn reserve_overflow(&mut self, nbuckets: usize) -> Result<(), TryReserveError> {
         while self.nspare < nbuckets {
-            let b = self.alloc_zeroed(Self::bucket_layout())?;
+            let b = self.alloc_zeroed(self.bucket_layout())?;
             // SAFETY: `b` is a fresh zeroed bucket; its first word links the spare list.
             unsafe { b.cast::<*mut u8>().write(self.spare) };
             self.spare = b;
             self.nspare += 1;
         }
-        if Self::POINTER_FREE && nbuckets > 0 {
+        if self.shape.pointer_free() && nbuckets > 0 {
             self.create_overflow()?;
             // SAFETY: create_overflow made `extra.overflow` a valid slice.
             unsafe { self.slice_reserve((*self.h.extra).overflow, nbuckets)? };
@@ -124,16 +123,16 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
         let newbit = self.h.noldbuckets();
         // SAFETY: while growing, `oldbucket < noldbuckets()` indexes the old array (invariant 2),
         // and its chain is intact.
-        let b0 = unsafe { Self::bucket_at(self.h.oldbuckets, oldbucket) };
+        let b0 = unsafe { self.bucket_at(self.h.oldbuckets, oldbucket) };
         // SAFETY: `b0` is a bucket.
         if !evacuated(unsafe { Self::top(b0, 0) }) {
             // Everything fallible, and every call of user code that may panic, happens before
             // the first byte moves, so a failure leaves the bucket untouched.
             // SAFETY: `b0` has an intact chain.
-            let chain = unsafe { Self::chain_len(b0) };
+            let chain = unsafe { self.chain_len(b0) };
             self.reserve_overflow(chain)?;
             let same_size = self.h.same_size_grow();
-            if H::HASH_MAY_PANIC && !same_size {
+            if self.shape.hash_may_panic() && !same_size {
                 // SAFETY: live slots of an unevacuated old bucket hold initialized keys.
                 unsafe { self.hash_chain(b0) };
             }
@@ -160,12 +159,12 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
                 // SAFETY: caller contract.
                 unsafe {
                     if Self::top(b, i) >= MIN_TOP_HASH {
-                        core::hint::black_box(self.hasher.hash(&*Self::key_ptr(b, i), seed));
+                        core::hint::black_box(self.shape.hash(&*self.key_ptr(b, i), seed));
                     }
                 }
             }
             // SAFETY: intact chain.
-            b = unsafe { Self::overflow(b) };
+            b = unsafe { self.overflow(b) };
         }
     }
 
@@ -180,19 +179,19 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
         newbit: usize,
         same_size: bool,
     ) {
-        let l = Self::L;
+        let l = self.l();
         let seed = self.h.hash0 as u64;
         // SAFETY: the new array holds 2^B buckets; for a doubling grow 2^B = 2 * newbit.
         let mut xy = unsafe {
             let x = EvacDst {
-                b: Self::bucket_at(self.h.buckets, oldbucket),
+                b: self.bucket_at(self.h.buckets, oldbucket),
                 i: 0,
             };
             let y = if same_size {
                 x
             } else {
                 EvacDst {
-                    b: Self::bucket_at(self.h.buckets, oldbucket + newbit),
+                    b: self.bucket_at(self.h.buckets, oldbucket + newbit),
                     i: 0,
                 }
             };
@@ -213,10 +212,12 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
                     }
                     let mut use_y = 0usize;
                     if !same_size {
-                        let k = &*Self::key_ptr(b, i);
-                        let hash = self.hasher.hash(k, seed);
+                        let k = &*self.key_ptr(b, i);
+                        let hash = self.shape.hash(k, seed);
                         let flags = Flags::from_bits_retain(*self.h.flags.get_mut());
-                        if flags.contains(Flags::ITERATOR) && !H::REFLEXIVE && !super::self_equal(k)
+                        if flags.contains(Flags::ITERATOR)
+                            && !self.shape.reflexive()
+                            && !self.shape.self_equal(k)
                         {
                             // A NaN key: its hash cannot be reproduced, so the old tophash's
                             // low bit picks the half and the fresh hash gives the new tophash.
@@ -241,23 +242,23 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
                     Self::set_top(dst.b, dst.i, top);
                     // Copy the slots as they are: the key and elem bits, or their pointers.
                     ptr::copy_nonoverlapping(
-                        Self::key_slot(b, i),
-                        Self::key_slot(dst.b, dst.i),
+                        self.key_slot(b, i),
+                        self.key_slot(dst.b, dst.i),
                         l.keysize,
                     );
                     ptr::copy_nonoverlapping(
-                        Self::elem_slot(b, i),
-                        Self::elem_slot(dst.b, dst.i),
+                        self.elem_slot(b, i),
+                        self.elem_slot(dst.b, dst.i),
                         l.elemsize,
                     );
                     dst.i += 1;
                 }
             }
             // SAFETY: intact chain.
-            b = unsafe { Self::overflow(b) };
+            b = unsafe { self.overflow(b) };
         }
         let flags = Flags::from_bits_retain(*self.h.flags.get_mut());
-        if !flags.contains(Flags::OLD_ITERATOR) && !Self::POINTER_FREE {
+        if !flags.contains(Flags::OLD_ITERATOR) && !self.shape.pointer_free() {
             // Go clears the head old bucket's keys, elems and overflow pointer (not the tophash)
             // so the GC can reclaim what they pointed to. The chain's heap buckets become
             // unreachable at this point, so free them now.
@@ -265,7 +266,7 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
             // SAFETY: the old array has `nbuckets(old_b)` buckets; the chain is intact until
             // the memset below cuts it.
             unsafe {
-                let n = Self::L.nbuckets(old_b).unwrap_unchecked();
+                let n = self.l().nbuckets(old_b).unwrap_unchecked();
                 self.free_chain_heap(b0, self.h.oldbuckets, n);
                 ptr::write_bytes(b0.add(DATA_OFFSET), 0, l.bucketsize - DATA_OFFSET);
             }
@@ -275,16 +276,15 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
     /// Go's `advanceEvacuationMark`: move `nevacuate` past evacuated buckets (checking at most
     /// 1024), and finish the grow when it reaches the end.
     pub(crate) fn advance_evacuation_mark(&mut self, newbit: usize) {
-        let h = &mut self.h;
-        h.nevacuate += 1;
-        let stop = (h.nevacuate + 1024).min(newbit);
-        while h.nevacuate != stop && {
+        self.h.nevacuate += 1;
+        let stop = (self.h.nevacuate + 1024).min(newbit);
+        while self.h.nevacuate != stop && {
             // SAFETY: nevacuate < stop <= newbit = number of old buckets (invariant 2).
-            evacuated(unsafe { Self::top(Self::bucket_at(h.oldbuckets, h.nevacuate), 0) })
+            evacuated(unsafe { Self::top(self.bucket_at(self.h.oldbuckets, self.h.nevacuate), 0) })
         } {
-            h.nevacuate += 1;
+            self.h.nevacuate += 1;
         }
-        if h.nevacuate == newbit {
+        if self.h.nevacuate == newbit {
             self.release_old();
         }
     }
@@ -304,7 +304,7 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
                 debug_assert!(self.zombie.is_none());
                 self.zombie = Some((core::ptr::NonNull::new_unchecked(old), old_b));
             } else {
-                let n = Self::L.nbuckets(old_b).unwrap_unchecked();
+                let n = self.l().nbuckets(old_b).unwrap_unchecked();
                 self.free_heap_overflow(old, bucket_shift(old_b), n);
                 self.free_array(old, old_b);
             }

@@ -9,8 +9,7 @@ use core::sync::atomic::Ordering;
 
 use allocator_api2::alloc::Allocator;
 
-use super::RawMap;
-use crate::hash::MapHasher;
+use super::{KeyOps, RawMap, Shape};
 use crate::layout::*;
 use crate::rand::RandSource;
 
@@ -67,7 +66,7 @@ impl RawIter {
     }
 
     /// Go's `mapiterinit`: draw the start bucket and offset, and set the iterator flags.
-    pub(crate) fn init<K, V, H, A: Allocator, R: RandSource>(m: &RawMap<K, V, H, A, R>) -> Self {
+    pub(crate) fn init<S: Shape, A: Allocator, R: RandSource>(m: &RawMap<S, A, R>) -> Self {
         let h = &m.h;
         if h.count == 0 {
             return Self::empty();
@@ -101,7 +100,7 @@ impl RawIter {
     }
 }
 
-impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
+impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
     /// Go's `mapiternext`: the (bucket, slot) of the next entry, or `None` at the end.
     ///
     /// # Safety
@@ -132,15 +131,15 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
                     if h.growing() && this.B == h.B {
                         // Iterating mid-grow: look at the old bucket if it is not evacuated.
                         let oldbucket = this.bucket & h.oldbucketmask();
-                        nb = Self::bucket_at(h.oldbuckets, oldbucket);
+                        nb = self.bucket_at(h.oldbuckets, oldbucket);
                         if !evacuated(Self::top(nb, 0)) {
                             this.check_bucket = this.bucket;
                         } else {
-                            nb = Self::bucket_at(this.buckets, this.bucket);
+                            nb = self.bucket_at(this.buckets, this.bucket);
                             this.check_bucket = NO_CHECK;
                         }
                     } else {
-                        nb = Self::bucket_at(this.buckets, this.bucket);
+                        nb = self.bucket_at(this.buckets, this.bucket);
                         this.check_bucket = NO_CHECK;
                     }
                     this.bucket += 1;
@@ -160,12 +159,12 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
                     if is_empty(t) || t == EVACUATED_EMPTY {
                         continue;
                     }
-                    let k = &*Self::key_ptr(b, offi);
+                    let k = &*self.key_ptr(b, offi);
                     if this.check_bucket != NO_CHECK && !h.same_size_grow() {
                         // An unevacuated old bucket holds entries of two new buckets: keep the
                         // ones that belong to the bucket being visited.
-                        if H::REFLEXIVE || super::self_equal(k) {
-                            let hash = m.hasher.hash(k, seed);
+                        if self.shape.reflexive() || self.shape.self_equal(k) {
+                            let hash = m.shape.hash(k, seed);
                             if hash as usize & bucket_mask(this.B) != this.check_bucket {
                                 continue;
                             }
@@ -175,18 +174,18 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
                         }
                     }
                     if (t != EVACUATED_X && t != EVACUATED_Y)
-                        || !(H::REFLEXIVE || super::self_equal(k))
+                        || !(self.shape.reflexive() || self.shape.self_equal(k))
                     {
                         return Some((b, offi));
                     }
                     // The entry moved since this bucket was picked: read its current location
                     // (it may have been deleted).
-                    match m.find(m.hasher.hash(k, seed), |x| x == k) {
+                    match m.find(m.shape.hash(k, seed), |x| m.shape.key_eq(x, k)) {
                         Some(found) => return Some(found),
                         None => continue,
                     }
                 }
-                this.bptr = Self::overflow(b);
+                this.bptr = self.overflow(b);
                 this.i = 0;
             }
         }
@@ -204,25 +203,26 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
     /// # Safety
     /// `it` must be the iteration (on this map, with `hold_old` set while it runs) that just
     /// returned (b, i).
-    pub(crate) unsafe fn delete_unfindable(
+    pub(crate) unsafe fn delete_unfindable<T>(
         &mut self,
         it: &RawIter,
         b: *mut u8,
         i: usize,
-    ) -> Option<(K, V)> {
+        take: impl FnOnce(*mut S::K, *mut S::V) -> T,
+    ) -> Option<T> {
         let head = it.head();
         // SAFETY: caller contract: (b, i) is in the chain of `head`, still allocated (a
         // finished grow's old array is parked while `hold_old` is set).
         unsafe {
             let t = Self::top(b, i);
             if t >= MIN_TOP_HASH {
-                return Some(self.delete_at(head, b, i));
+                return Some(self.delete_at(head, b, i, take));
             }
             if t != EVACUATED_X && t != EVACUATED_Y {
                 return None;
             }
             // Which old array and which index `head` is.
-            let bs = Self::L.bucketsize;
+            let bs = self.l().bucketsize;
             let (base, old_b) = match self.zombie {
                 Some((p, zb)) if !self.h.growing() => (p.as_ptr(), zb),
                 _ => {
@@ -249,12 +249,12 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
                         j += 1;
                     }
                 }
-                cb = Self::overflow(cb);
+                cb = self.overflow(cb);
             }
-            let nhead = Self::bucket_at(self.h.buckets, dest);
+            let nhead = self.bucket_at(self.h.buckets, dest);
             let mut nb = nhead;
             for _ in 0..j / BUCKET_CNT {
-                nb = Self::overflow(nb);
+                nb = self.overflow(nb);
                 if nb.is_null() {
                     return None;
                 }
@@ -262,7 +262,7 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
             if Self::top(nb, j % BUCKET_CNT) < MIN_TOP_HASH {
                 return None; // already deleted
             }
-            Some(self.delete_at(nhead, nb, j % BUCKET_CNT))
+            Some(self.delete_at(nhead, nb, j % BUCKET_CNT, take))
         }
     }
 }

@@ -35,19 +35,19 @@ mod delete;
 mod grow;
 mod iter;
 mod reserve;
+mod shape;
 
 pub(crate) use assign::Slot;
 pub(crate) use iter::RawIter;
+pub(crate) use shape::{KeyOps, Shape, Typed};
 
 use core::alloc::Layout;
-use core::marker::PhantomData;
 use core::mem::size_of;
 use core::ptr::{self, NonNull};
 
 use allocator_api2::alloc::Allocator;
 
 use crate::error::TryReserveError;
-use crate::hash::MapHasher;
 use crate::layout::*;
 use crate::rand::RandSource;
 
@@ -107,9 +107,10 @@ pub(crate) mod group {
 }
 
 /// The owner of a Go map's memory: the header plus everything it points to.
-pub(crate) struct RawMap<K, V, H, A: Allocator, R: RandSource> {
+pub(crate) struct RawMap<S: Shape, A: Allocator, R: RandSource> {
     pub(crate) h: Hmap,
-    pub(crate) hasher: H,
+    /// The key and elem types (Go's `maptype`).
+    pub(crate) shape: S,
     pub(crate) alloc: A,
     pub(crate) rand: R,
     /// Zeroed heap buckets set aside by a reservation, linked through their first word.
@@ -123,38 +124,25 @@ pub(crate) struct RawMap<K, V, H, A: Allocator, R: RandSource> {
     /// `GoSlice`s (with backing capacity) set aside for overflow lists yet to be created.
     spare_slices: [*mut GoSlice; 2],
     /// Indirect key and elem boxes set aside for the next new slot (null when none).
-    spare_boxes: (*mut K, *mut V),
+    spare_boxes: (*mut u8, *mut u8),
     /// While set (an iteration that deletes is running), a finished grow parks the old array
     /// in `zombie` instead of freeing it: the iteration may still be reading it, as Go's
     /// iterator keeps it alive for the GC.
     pub(crate) hold_old: bool,
     /// An old array (with its overflow chains) whose grow finished while `hold_old` was set.
     pub(crate) zombie: Option<(NonNull<u8>, u8)>,
-    marker: PhantomData<(K, V)>,
 }
 
-// SAFETY: a `RawMap` owns its keys and values (like `Box<[(K, V)]>`), its hasher, allocator and
-// random source. Its raw pointers point only into memory it owns exclusively, so sending it to
-// another thread is sound when every owned part may be sent.
-unsafe impl<K: Send, V: Send, H: Send, A: Allocator + Send, R: RandSource + Send> Send
-    for RawMap<K, V, H, A, R>
-{
-}
+// SAFETY: a `RawMap` owns its keys and values (like `Box<[(K, V)]>`), its shape (the hasher),
+// allocator and random source. Its raw pointers point only into memory it owns exclusively, so
+// sending it to another thread is sound when every owned part may be sent. (`GoMap` adds the
+// bounds on K and V: its shape `Typed<K, V, H>` is Send/Sync only if K, V and H are.)
+unsafe impl<S: Shape + Send, A: Allocator + Send, R: RandSource + Send> Send for RawMap<S, A, R> {}
 // SAFETY: through `&RawMap`, threads only read the map memory, except two things that are
 // synchronized: `flags` is an `AtomicU8` updated with `fetch_or` (iteration), and the random
 // source is shared as `&R`, which requires `R: Sync`. Keys and values are exposed as `&K`/`&V`,
 // which requires `K: Sync`/`V: Sync`.
-unsafe impl<K: Sync, V: Sync, H: Sync, A: Allocator + Sync, R: RandSource + Sync> Sync
-    for RawMap<K, V, H, A, R>
-{
-}
-
-/// `k == k`: false only for keys like NaN (Go's check for non-reflexive keys).
-#[allow(clippy::eq_op)]
-#[inline(always)]
-pub(crate) fn self_equal<K: PartialEq>(k: &K) -> bool {
-    k == k
-}
+unsafe impl<S: Shape + Sync, A: Allocator + Sync, R: RandSource + Sync> Sync for RawMap<S, A, R> {}
 
 /// Where a bucket pointer points, relative to an array.
 #[inline(always)]
@@ -163,16 +151,19 @@ fn in_array(p: *mut u8, array: *mut u8, n: usize, bucketsize: usize) -> bool {
     p >= a && p < a + n * bucketsize
 }
 
-impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
-    /// The bucket layout of this map's K and V.
-    pub(crate) const L: BucketLayout = BucketLayout::of::<K, V>();
+impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
+    /// The bucket layout (a constant for typed maps).
+    #[inline(always)]
+    pub(crate) fn l(&self) -> BucketLayout {
+        self.shape.layout()
+    }
 
     /// An empty map whose `hash0` is the first draw from `rand` (Go's `makemap_small`).
-    pub(crate) fn new_empty(hasher: H, alloc: A, rand: R) -> Self {
+    pub(crate) fn new_empty(shape: S, alloc: A, rand: R) -> Self {
         let hash0 = rand.fastrand();
         RawMap {
             h: Hmap::empty(hash0),
-            hasher,
+            shape,
             alloc,
             rand,
             spare: ptr::null_mut(),
@@ -183,7 +174,6 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
             spare_boxes: (ptr::null_mut(), ptr::null_mut()),
             hold_old: false,
             zombie: None,
-            marker: PhantomData,
         }
     }
 
@@ -191,12 +181,12 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
     /// bucket array now if B > 0 (for B = 0 the single bucket is allocated by the first insert).
     pub(crate) fn makemap(
         hint: usize,
-        hasher: H,
+        shape: S,
         alloc: A,
         rand: R,
     ) -> Result<Self, TryReserveError> {
-        let mut m = Self::new_empty(hasher, alloc, rand);
-        let hint = match hint.checked_mul(Self::L.bucketsize) {
+        let mut m = Self::new_empty(shape, alloc, rand);
+        let hint = match hint.checked_mul(m.l().bucketsize) {
             Some(mem) if mem <= MAX_ALLOC => hint,
             _ => 0,
         };
@@ -230,9 +220,9 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
     /// # Safety
     /// `array` must point to an array of more than `i` buckets of this layout.
     #[inline(always)]
-    pub(crate) unsafe fn bucket_at(array: *mut u8, i: usize) -> *mut u8 {
+    pub(crate) unsafe fn bucket_at(&self, array: *mut u8, i: usize) -> *mut u8 {
         // SAFETY: the caller guarantees bucket `i` is inside the array allocation.
-        unsafe { array.add(i * Self::L.bucketsize) }
+        unsafe { array.add(i * self.l().bucketsize) }
     }
 
     /// The 8 tophash bytes of bucket `b` as one little-endian word.
@@ -272,9 +262,9 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
     /// # Safety
     /// `b` must point to a bucket.
     #[inline(always)]
-    pub(crate) unsafe fn overflow(b: *mut u8) -> *mut u8 {
+    pub(crate) unsafe fn overflow(&self, b: *mut u8) -> *mut u8 {
         // SAFETY: the overflow word is the last pointer-sized, pointer-aligned word of the bucket.
-        unsafe { b.add(Self::L.bucketsize - PTR).cast::<*mut u8>().read() }
+        unsafe { b.add(self.l().bucketsize - PTR).cast::<*mut u8>().read() }
     }
 
     /// Sets the overflow pointer of bucket `b`.
@@ -282,9 +272,13 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
     /// # Safety
     /// `b` must point to a bucket the caller may write.
     #[inline(always)]
-    pub(crate) unsafe fn set_overflow(b: *mut u8, ovf: *mut u8) {
+    pub(crate) unsafe fn set_overflow(&self, b: *mut u8, ovf: *mut u8) {
         // SAFETY: as in `overflow`.
-        unsafe { b.add(Self::L.bucketsize - PTR).cast::<*mut u8>().write(ovf) }
+        unsafe {
+            b.add(self.l().bucketsize - PTR)
+                .cast::<*mut u8>()
+                .write(ovf)
+        }
     }
 
     /// Address of key slot `i` (the key itself, or the pointer to it when indirect).
@@ -292,9 +286,9 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
     /// # Safety
     /// `b` must point to a bucket and `i < 8`.
     #[inline(always)]
-    pub(crate) unsafe fn key_slot(b: *mut u8, i: usize) -> *mut u8 {
+    pub(crate) unsafe fn key_slot(&self, b: *mut u8, i: usize) -> *mut u8 {
         // SAFETY: `key_offset(i)` for i < 8 lies inside the bucket.
-        unsafe { b.add(Self::L.key_offset(i)) }
+        unsafe { b.add(self.l().key_offset(i)) }
     }
 
     /// Address of elem slot `i`.
@@ -302,9 +296,9 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
     /// # Safety
     /// `b` must point to a bucket and `i < 8`.
     #[inline(always)]
-    pub(crate) unsafe fn elem_slot(b: *mut u8, i: usize) -> *mut u8 {
+    pub(crate) unsafe fn elem_slot(&self, b: *mut u8, i: usize) -> *mut u8 {
         // SAFETY: `elem_offset(i)` for i < 8 lies inside the bucket.
-        unsafe { b.add(Self::L.elem_offset(i)) }
+        unsafe { b.add(self.l().elem_offset(i)) }
     }
 
     /// Pointer to the key of slot `i`, following the indirection.
@@ -313,15 +307,16 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
     /// `b` must point to a bucket, `i < 8`; if keys are indirect the slot must hold a valid
     /// pointer (a live or stale-but-unfreed slot).
     #[inline(always)]
-    pub(crate) unsafe fn key_ptr(b: *mut u8, i: usize) -> *mut K {
+    pub(crate) unsafe fn key_ptr(&self, b: *mut u8, i: usize) -> *mut S::K {
         // SAFETY: caller contract; the slot is aligned for K (or for a pointer if indirect).
         unsafe {
-            let s = Self::key_slot(b, i);
-            if Self::L.indirect_key {
-                s.cast::<*mut K>().read()
+            let s = self.key_slot(b, i);
+            let p = if self.l().indirect_key {
+                s.cast::<*mut u8>().read()
             } else {
-                s.cast::<K>()
-            }
+                s
+            };
+            self.shape.key_at(p)
         }
     }
 
@@ -330,15 +325,16 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
     /// # Safety
     /// As for [`Self::key_ptr`].
     #[inline(always)]
-    pub(crate) unsafe fn elem_ptr(b: *mut u8, i: usize) -> *mut V {
+    pub(crate) unsafe fn elem_ptr(&self, b: *mut u8, i: usize) -> *mut S::V {
         // SAFETY: caller contract; the slot is aligned for V (or for a pointer if indirect).
         unsafe {
-            let s = Self::elem_slot(b, i);
-            if Self::L.indirect_elem {
-                s.cast::<*mut V>().read()
+            let s = self.elem_slot(b, i);
+            let p = if self.l().indirect_elem {
+                s.cast::<*mut u8>().read()
             } else {
-                s.cast::<V>()
-            }
+                s
+            };
+            self.shape.elem_at(p)
         }
     }
 
@@ -373,16 +369,17 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
         unsafe { self.alloc.deallocate(NonNull::new_unchecked(p), layout) }
     }
 
-    fn bucket_layout() -> Layout {
+    fn bucket_layout(&self) -> Layout {
         // bucketsize is a multiple of 8 and at most a few KiB, so this cannot fail.
-        match Layout::from_size_align(Self::L.bucketsize, BUCKET_ALIGN) {
+        match Layout::from_size_align(self.l().bucketsize, BUCKET_ALIGN) {
             Ok(l) => l,
             Err(_) => unreachable!(),
         }
     }
 
-    fn array_layout(b: u8) -> Result<Layout, TryReserveError> {
-        let bytes = Self::L
+    fn array_layout(&self, b: u8) -> Result<Layout, TryReserveError> {
+        let bytes = self
+            .l()
             .array_bytes(b)
             .ok_or(TryReserveError::capacity_overflow())?;
         if bytes > isize::MAX as usize {
@@ -405,7 +402,7 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
             self.nspare -= 1;
             return Ok(b);
         }
-        self.alloc_zeroed(Self::bucket_layout())
+        self.alloc_zeroed(self.bucket_layout())
     }
 
     /// Frees a heap bucket.
@@ -414,7 +411,7 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
     /// `b` must be a heap bucket of this map that nothing references any more.
     pub(crate) unsafe fn free_heap_bucket(&self, b: *mut u8) {
         // SAFETY: caller contract; heap buckets are allocated with `bucket_layout()`.
-        unsafe { self.dealloc(b, Self::bucket_layout()) }
+        unsafe { self.dealloc(b, self.bucket_layout()) }
     }
 
     /// Go's `makeBucketArray(t, b, nil)`: a zeroed array of 2^b buckets, plus preallocated
@@ -425,7 +422,8 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
         b: u8,
     ) -> Result<(*mut u8, *mut u8), TryReserveError> {
         let base = bucket_shift(b);
-        let n = Self::L
+        let n = self
+            .l()
             .nbuckets(b)
             .ok_or(TryReserveError::capacity_overflow())?;
         let buckets = match self.spare_array.take() {
@@ -436,12 +434,12 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
                     // One bucket: Go's `newobject(t.bucket)` is the same size.
                     self.alloc_heap_bucket()?
                 } else {
-                    self.alloc_zeroed(Self::array_layout(b)?)?
+                    self.alloc_zeroed(self.array_layout(b)?)?
                 }
             }
         };
         // SAFETY: `buckets` holds `n` zeroed buckets.
-        let next = unsafe { Self::init_prealloc(buckets, base, n) };
+        let next = unsafe { self.init_prealloc(buckets, base, n) };
         Ok((buckets, next))
     }
 
@@ -450,15 +448,15 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
     ///
     /// # Safety
     /// `buckets` must point to `n` writable buckets, `base <= n`.
-    unsafe fn init_prealloc(buckets: *mut u8, base: usize, n: usize) -> *mut u8 {
+    unsafe fn init_prealloc(&self, buckets: *mut u8, base: usize, n: usize) -> *mut u8 {
         if base == n {
             return ptr::null_mut();
         }
         // SAFETY: base < n, so both buckets are inside the array.
         unsafe {
-            let next = Self::bucket_at(buckets, base);
-            let last = Self::bucket_at(buckets, n - 1);
-            Self::set_overflow(last, buckets);
+            let next = self.bucket_at(buckets, base);
+            let last = self.bucket_at(buckets, n - 1);
+            self.set_overflow(last, buckets);
             next
         }
     }
@@ -471,7 +469,7 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
         if b == 0 {
             // SAFETY: a B = 0 array is a single heap bucket.
             unsafe { self.free_heap_bucket(array) };
-        } else if let Ok(layout) = Self::array_layout(b) {
+        } else if let Ok(layout) = self.array_layout(b) {
             // SAFETY: caller contract; the layout is the one it was allocated with.
             unsafe { self.dealloc(array, layout) };
         }
@@ -483,13 +481,13 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
     /// # Safety
     /// The chains must be intact (invariant 3) and nothing may use the freed buckets after.
     pub(crate) unsafe fn free_heap_overflow(&self, array: *mut u8, nheads: usize, n: usize) {
-        let bs = Self::L.bucketsize;
+        let bs = self.l().bucketsize;
         for i in 0..nheads {
             // SAFETY: i < nheads <= n, so bucket i is in the array; chains are intact.
             unsafe {
-                let mut b = Self::overflow(Self::bucket_at(array, i));
+                let mut b = self.overflow(self.bucket_at(array, i));
                 while !b.is_null() {
-                    let next = Self::overflow(b);
+                    let next = self.overflow(b);
                     if !in_array(b, array, n, bs) {
                         self.free_heap_bucket(b);
                     }
@@ -505,12 +503,12 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
     /// # Safety
     /// As for [`Self::free_heap_overflow`].
     pub(crate) unsafe fn free_chain_heap(&self, head: *mut u8, array: *mut u8, n: usize) {
-        let bs = Self::L.bucketsize;
+        let bs = self.l().bucketsize;
         // SAFETY: caller contract: the chain behind `head` is intact.
         unsafe {
-            let mut b = Self::overflow(head);
+            let mut b = self.overflow(head);
             while !b.is_null() {
-                let next = Self::overflow(b);
+                let next = self.overflow(b);
                 if !in_array(b, array, n, bs) {
                     self.free_heap_bucket(b);
                 }
@@ -626,26 +624,26 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
 
     /// Allocates the indirect boxes for a new slot (Go's `newobject(t.key)`/`newobject(t.elem)`),
     /// before anything is written. Returns (key box, elem box), null where the slot is inline.
-    fn alloc_indirect(&mut self) -> Result<(*mut K, *mut V), TryReserveError> {
-        if !Self::L.indirect_key && !Self::L.indirect_elem {
+    fn alloc_indirect(&mut self) -> Result<(*mut u8, *mut u8), TryReserveError> {
+        if !self.l().indirect_key && !self.l().indirect_elem {
             return Ok((ptr::null_mut(), ptr::null_mut()));
         }
         let spare = core::mem::replace(&mut self.spare_boxes, (ptr::null_mut(), ptr::null_mut()));
         if !spare.0.is_null() || !spare.1.is_null() {
             return Ok(spare);
         }
-        let kb = if Self::L.indirect_key {
-            self.alloc_uninit(Layout::new::<K>())?.cast::<K>()
+        let kb = if self.l().indirect_key {
+            self.alloc_uninit(self.shape.key_box())?
         } else {
             ptr::null_mut()
         };
-        let vb = if Self::L.indirect_elem {
-            match self.alloc_uninit(Layout::new::<V>()) {
-                Ok(p) => p.cast::<V>(),
+        let vb = if self.l().indirect_elem {
+            match self.alloc_uninit(self.shape.elem_box()) {
+                Ok(p) => p,
                 Err(e) => {
                     if !kb.is_null() {
                         // SAFETY: `kb` was allocated just above with this layout.
-                        unsafe { self.dealloc(kb.cast(), Layout::new::<K>()) };
+                        unsafe { self.dealloc(kb.cast(), self.shape.key_box()) };
                     }
                     return Err(e);
                 }
@@ -663,16 +661,12 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
     /// The map invariants must hold. Afterwards `count` is stale and the caller must reset or
     /// free the map.
     unsafe fn drop_entries(&mut self) {
-        if !core::mem::needs_drop::<K>()
-            && !core::mem::needs_drop::<V>()
-            && !Self::L.indirect_key
-            && !Self::L.indirect_elem
-        {
+        if !self.shape.needs_drop() && !self.l().indirect_key && !self.l().indirect_elem {
             return;
         }
         // A guard that keeps dropping if a destructor panics (a second panic aborts, as in std).
-        struct Guard<'a, K, V, H, A: Allocator, R: RandSource>(&'a mut RawMap<K, V, H, A, R>);
-        impl<K, V, H, A: Allocator, R: RandSource> Drop for Guard<'_, K, V, H, A, R> {
+        struct Guard<'a, S: Shape, A: Allocator, R: RandSource>(&'a mut RawMap<S, A, R>);
+        impl<S: Shape, A: Allocator, R: RandSource> Drop for Guard<'_, S, A, R> {
             fn drop(&mut self) {
                 // SAFETY: slots already dropped were marked EMPTY_ONE; the rest are live.
                 unsafe { self.0.drop_entries_inner() }
@@ -704,46 +698,69 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
         unsafe {
             for (array, nheads) in [(buckets, nnew), (old, nold)] {
                 for i in 0..nheads {
-                    let mut b = Self::bucket_at(array, i);
+                    let mut b = self.bucket_at(array, i);
                     while !b.is_null() {
                         for s in 0..BUCKET_CNT {
                             if Self::top(b, s) >= MIN_TOP_HASH {
                                 Self::set_top(b, s, EMPTY_ONE);
-                                let (k, v) = self.take_slot(b, s);
-                                drop((k, v));
+                                self.take_slot(b, s, |k, v| self.shape.drop_entry(k, v));
                             }
                         }
-                        b = Self::overflow(b);
+                        b = self.overflow(b);
                     }
                 }
             }
         }
     }
 
-    /// Moves the key and elem out of slot `i` of `b`, freeing their boxes if indirect and
-    /// nulling the slot pointers. Does not touch the tophash or the count.
+    /// Hands the key and elem of slot `i` of `b` to `take` (which moves them out or drops
+    /// them), then frees their boxes if indirect (also if `take` panics) and nulls the slot
+    /// pointers. Does not touch the tophash or the count.
     ///
     /// # Safety
-    /// The slot must be live; afterwards it must be treated as empty.
-    pub(crate) unsafe fn take_slot(&self, b: *mut u8, i: usize) -> (K, V) {
+    /// The slot must be live, and `take` must consume both (afterwards the slot is empty).
+    pub(crate) unsafe fn take_slot<T>(
+        &self,
+        b: *mut u8,
+        i: usize,
+        take: impl FnOnce(*mut S::K, *mut S::V) -> T,
+    ) -> T {
+        struct FreeBoxes<'a, S: Shape, A: Allocator, R: RandSource> {
+            m: &'a RawMap<S, A, R>,
+            kbox: *mut u8,
+            ebox: *mut u8,
+        }
+        impl<S: Shape, A: Allocator, R: RandSource> Drop for FreeBoxes<'_, S, A, R> {
+            fn drop(&mut self) {
+                // SAFETY: the boxes were unlinked from their slot; their contents were moved
+                // out or dropped by `take`.
+                unsafe { self.m.free_indirect(self.kbox, self.ebox) }
+            }
+        }
+        let l = self.l();
         // SAFETY: caller contract: the slot holds an initialized K and V (through valid boxes
-        // if indirect), which we move out exactly once.
+        // if indirect); we unlink the boxes, give the entry to `take`, then free the boxes.
         unsafe {
-            let kp = Self::key_ptr(b, i);
-            let vp = Self::elem_ptr(b, i);
-            let k = ptr::read(kp);
-            let v = ptr::read(vp);
-            if Self::L.indirect_key {
-                self.dealloc(kp.cast(), Layout::new::<K>());
-                Self::key_slot(b, i).cast::<*mut K>().write(ptr::null_mut());
+            let ks = self.key_slot(b, i);
+            let es = self.elem_slot(b, i);
+            let mut g = FreeBoxes {
+                m: self,
+                kbox: ptr::null_mut(),
+                ebox: ptr::null_mut(),
+            };
+            if l.indirect_key {
+                g.kbox = ks.cast::<*mut u8>().read();
+                ks.cast::<*mut u8>().write(ptr::null_mut());
             }
-            if Self::L.indirect_elem {
-                self.dealloc(vp.cast(), Layout::new::<V>());
-                Self::elem_slot(b, i)
-                    .cast::<*mut V>()
-                    .write(ptr::null_mut());
+            if l.indirect_elem {
+                g.ebox = es.cast::<*mut u8>().read();
+                es.cast::<*mut u8>().write(ptr::null_mut());
             }
-            (k, v)
+            let kp = self.shape.key_at(if l.indirect_key { g.kbox } else { ks });
+            let vp = self
+                .shape
+                .elem_at(if l.indirect_elem { g.ebox } else { es });
+            take(kp, vp)
         }
     }
 
@@ -780,12 +797,12 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
         unsafe {
             if !h.oldbuckets.is_null() {
                 let old_b = if h.same_size_grow() { h.B } else { h.B - 1 };
-                let n = Self::L.nbuckets(old_b).unwrap_unchecked();
+                let n = self.l().nbuckets(old_b).unwrap_unchecked();
                 self.free_heap_overflow(h.oldbuckets, bucket_shift(old_b), n);
                 self.free_array(h.oldbuckets, old_b);
             }
             if !h.buckets.is_null() {
-                let n = Self::L.nbuckets(h.B).unwrap_unchecked();
+                let n = self.l().nbuckets(h.B).unwrap_unchecked();
                 self.free_heap_overflow(h.buckets, bucket_shift(h.B), n);
                 self.free_array(h.buckets, h.B);
             }
@@ -799,7 +816,7 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
             // intact (an iteration set OLD_ITERATOR, or the heads were cut with their heap
             // buckets freed), and nothing references it once the iteration is over.
             unsafe {
-                let n = Self::L.nbuckets(b).unwrap_unchecked();
+                let n = self.l().nbuckets(b).unwrap_unchecked();
                 self.free_heap_overflow(p.as_ptr(), bucket_shift(b), n);
                 self.free_array(p.as_ptr(), b);
             }
@@ -845,14 +862,14 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
     ///
     /// # Safety
     /// The boxes must come from `alloc_indirect` of this map and hold no value.
-    pub(crate) unsafe fn free_indirect(&self, kb: *mut K, vb: *mut V) {
+    pub(crate) unsafe fn free_indirect(&self, kb: *mut u8, vb: *mut u8) {
         // SAFETY: caller contract.
         unsafe {
             if !kb.is_null() {
-                self.dealloc(kb.cast(), Layout::new::<K>());
+                self.dealloc(kb, self.shape.key_box());
             }
             if !vb.is_null() {
-                self.dealloc(vb.cast(), Layout::new::<V>());
+                self.dealloc(vb, self.shape.elem_box());
             }
         }
     }
@@ -867,7 +884,7 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
     /// Sets `HASH_WRITING` (Go: `h.flags ^= hashWriting` after hashing) and returns a guard
     /// that clears it when dropped, also on unwind.
     #[inline(always)]
-    pub(crate) fn start_write(&mut self) -> WriteGuard<'_, K, V, H, A, R> {
+    pub(crate) fn start_write(&mut self) -> WriteGuard<'_, S, A, R> {
         let f = self.h.flags.get_mut();
         debug_assert!(
             *f & Flags::HASH_WRITING.bits() == 0,
@@ -881,7 +898,7 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
     /// and overflow lists, and the buckets set aside in the reserve.
     pub(crate) fn allocated_bytes(&self) -> usize {
         let h = &self.h;
-        let bs = Self::L.bucketsize;
+        let bs = self.l().bucketsize;
         let mut total = 0usize;
         let mut heap = 0usize;
         // SAFETY: read-only walk of arrays and intact chains (invariants 1-3, 6).
@@ -901,15 +918,15 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
                 if array.is_null() {
                     continue;
                 }
-                let n = Self::L.nbuckets(b).unwrap_unchecked();
+                let n = self.l().nbuckets(b).unwrap_unchecked();
                 total += n * bs;
                 for i in 0..bucket_shift(b) {
-                    let mut o = Self::overflow(Self::bucket_at(array, i));
+                    let mut o = self.overflow(self.bucket_at(array, i));
                     while !o.is_null() {
                         if !in_array(o, array, n, bs) {
                             heap += 1;
                         }
-                        o = Self::overflow(o);
+                        o = self.overflow(o);
                     }
                 }
             }
@@ -917,17 +934,17 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
             // The reserve (not Go-visible): spare buckets and a spare array.
             total += self.nspare * bs;
             if let Some((_, b)) = self.spare_array {
-                total += Self::L.array_bytes(b).unwrap_unchecked();
+                total += self.l().array_bytes(b).unwrap_unchecked();
             }
             total += h.count
-                * (if Self::L.indirect_key {
-                    Self::L.key_size
+                * (if self.l().indirect_key {
+                    self.l().key_size
                 } else {
                     0
                 });
             total += h.count
-                * (if Self::L.indirect_elem {
-                    Self::L.elem_size
+                * (if self.l().indirect_elem {
+                    self.l().elem_size
                 } else {
                     0
                 });
@@ -944,14 +961,7 @@ impl<K, V, H, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
     }
 }
 
-impl<K, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
-    /// Whether Go's bucket type for this map has no pointers (`bucket.ptrdata == 0`): then Go
-    /// keeps every overflow bucket in `extra.overflow`, and leaves evacuated old buckets intact.
-    pub(crate) const POINTER_FREE: bool = !H::KEY_HAS_POINTERS
-        && !core::mem::needs_drop::<V>()
-        && !Self::L.indirect_key
-        && !Self::L.indirect_elem;
-
+impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
     /// Go's `createOverflow`: make sure `extra` and `extra.overflow` exist.
     fn create_overflow(&mut self) -> Result<(), TryReserveError> {
         if self.h.extra.is_null() {
@@ -981,7 +991,7 @@ impl<K, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
         } else {
             self.alloc_heap_bucket()?
         };
-        if Self::POINTER_FREE {
+        if self.shape.pointer_free() {
             let r = self.create_overflow().and_then(|()| {
                 // SAFETY: create_overflow made `extra.overflow` a valid slice.
                 unsafe { self.slice_reserve((*self.h.extra).overflow, 1) }
@@ -1000,11 +1010,11 @@ impl<K, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
             if prealloc {
                 let e = self.h.extra;
                 let ovf = (*e).nextOverflow;
-                if Self::overflow(ovf).is_null() {
-                    (*e).nextOverflow = ovf.add(Self::L.bucketsize);
+                if self.overflow(ovf).is_null() {
+                    (*e).nextOverflow = ovf.add(self.l().bucketsize);
                 } else {
                     // The last preallocated bucket: clear the sentinel.
-                    Self::set_overflow(ovf, ptr::null_mut());
+                    self.set_overflow(ovf, ptr::null_mut());
                     (*e).nextOverflow = ptr::null_mut();
                 }
                 ovf
@@ -1013,22 +1023,22 @@ impl<K, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
             }
         };
         self.incr_noverflow();
-        if Self::POINTER_FREE {
+        if self.shape.pointer_free() {
             // SAFETY: reserved above.
             unsafe { Self::slice_push((*self.h.extra).overflow, ovf) };
         }
         // SAFETY: caller contract: `b` is a bucket we may write.
-        unsafe { Self::set_overflow(b, ovf) };
+        unsafe { self.set_overflow(b, ovf) };
         Ok(ovf)
     }
 }
 
 /// Clears `HASH_WRITING` on drop (Go: `h.flags &^= hashWriting`).
-pub(crate) struct WriteGuard<'a, K, V, H, A: Allocator, R: RandSource> {
-    pub(crate) m: &'a mut RawMap<K, V, H, A, R>,
+pub(crate) struct WriteGuard<'a, S: Shape, A: Allocator, R: RandSource> {
+    pub(crate) m: &'a mut RawMap<S, A, R>,
 }
 
-impl<K, V, H, A: Allocator, R: RandSource> Drop for WriteGuard<'_, K, V, H, A, R> {
+impl<S: Shape, A: Allocator, R: RandSource> Drop for WriteGuard<'_, S, A, R> {
     #[inline(always)]
     fn drop(&mut self) {
         let f = self.m.h.flags.get_mut();
@@ -1040,24 +1050,24 @@ impl<K, V, H, A: Allocator, R: RandSource> Drop for WriteGuard<'_, K, V, H, A, R
     }
 }
 
-impl<K, V, H, A: Allocator, R: RandSource> core::ops::Deref for WriteGuard<'_, K, V, H, A, R> {
-    type Target = RawMap<K, V, H, A, R>;
+impl<S: Shape, A: Allocator, R: RandSource> core::ops::Deref for WriteGuard<'_, S, A, R> {
+    type Target = RawMap<S, A, R>;
     fn deref(&self) -> &Self::Target {
         self.m
     }
 }
 
-impl<K, V, H, A: Allocator, R: RandSource> core::ops::DerefMut for WriteGuard<'_, K, V, H, A, R> {
+impl<S: Shape, A: Allocator, R: RandSource> core::ops::DerefMut for WriteGuard<'_, S, A, R> {
     fn deref_mut(&mut self) -> &mut Self::Target {
         self.m
     }
 }
 
-impl<K, V, H, A: Allocator, R: RandSource> Drop for RawMap<K, V, H, A, R> {
+impl<S: Shape, A: Allocator, R: RandSource> Drop for RawMap<S, A, R> {
     fn drop(&mut self) {
         // Free the memory even if a key or elem destructor panics.
-        struct FreeOnDrop<'a, K, V, H, A: Allocator, R: RandSource>(&'a mut RawMap<K, V, H, A, R>);
-        impl<K, V, H, A: Allocator, R: RandSource> Drop for FreeOnDrop<'_, K, V, H, A, R> {
+        struct FreeOnDrop<'a, S: Shape, A: Allocator, R: RandSource>(&'a mut RawMap<S, A, R>);
+        impl<S: Shape, A: Allocator, R: RandSource> Drop for FreeOnDrop<'_, S, A, R> {
             fn drop(&mut self) {
                 // SAFETY: every entry has been dropped (or the drop loop finished under the
                 // panic guard); nothing uses the memory after the map is dropped.

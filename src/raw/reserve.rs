@@ -11,13 +11,12 @@ use core::ptr;
 
 use allocator_api2::alloc::Allocator;
 
-use super::RawMap;
+use super::{KeyOps, RawMap};
 use crate::error::TryReserveError;
-use crate::hash::MapHasher;
 use crate::layout::*;
 use crate::rand::RandSource;
 
-impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V, H, A, R> {
+impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
     /// Which old buckets `grow_work(bucket)` will evacuate, and whether the grow then finishes.
     /// Reads only.
     fn predict_grow_work(&self, bucket: usize) -> ([Option<usize>; 2], bool) {
@@ -27,7 +26,7 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
         let is_evac = |i: usize, marked: &[usize; 2]| {
             // SAFETY: callers pass i < newbit, a bucket of the old array (invariant 2).
             marked.contains(&i)
-                || evacuated(unsafe { Self::top(Self::bucket_at(h.oldbuckets, i), 0) })
+                || evacuated(unsafe { Self::top(self.bucket_at(h.oldbuckets, i), 0) })
         };
         let advance = |mut n: usize, marked: &[usize; 2]| {
             n += 1;
@@ -87,7 +86,7 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
             let (targets, finishes) = self.predict_grow_work(hash as usize & bucket_mask(h.B));
             for t in targets.into_iter().flatten() {
                 // SAFETY: t < noldbuckets, a bucket of the old array with an intact chain.
-                ovf_cur += unsafe { Self::chain_len(Self::bucket_at(h.oldbuckets, t)) };
+                ovf_cur += unsafe { self.chain_len(self.bucket_at(h.oldbuckets, t)) };
             }
             growing_after = !finishes;
         }
@@ -109,9 +108,9 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
                 if !h.buckets.is_null() {
                     // SAFETY: t1, t2 < 2^B index the current array (when it exists).
                     unsafe {
-                        ovf_new += Self::chain_len(Self::bucket_at(h.buckets, t1));
+                        ovf_new += self.chain_len(self.bucket_at(h.buckets, t1));
                         if t2 < nold {
-                            ovf_new += Self::chain_len(Self::bucket_at(h.buckets, t2));
+                            ovf_new += self.chain_len(self.bucket_at(h.buckets, t2));
                         }
                     }
                 }
@@ -131,21 +130,21 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
                 heap += 1; // a B = 0 "array" is one heap bucket
             } else if self.spare_array.map(|(_, b)| b) != Some(nb) {
                 self.free_spare_array();
-                let layout = Self::array_layout(nb)?;
+                let layout = self.array_layout(nb)?;
                 let p = self.alloc_zeroed(layout)?;
                 // SAFETY: `alloc_zeroed` never returns null.
                 self.spare_array = Some((unsafe { core::ptr::NonNull::new_unchecked(p) }, nb));
             }
         }
         self.reserve_buckets(heap)?;
-        let prealloc = grow_b.is_some_and(|nb| Self::L.npreallocated(nb).unwrap_or(0) > 0);
-        let lists = Self::POINTER_FREE && ovf_cur + ovf_new > 0;
+        let prealloc = grow_b.is_some_and(|nb| self.l().npreallocated(nb).unwrap_or(0) > 0);
+        let lists = self.shape.pointer_free() && ovf_cur + ovf_new > 0;
         if self.h.extra.is_null() && (prealloc || lists) && self.spare_extra.is_null() {
             self.spare_extra = self
                 .alloc_zeroed(core::alloc::Layout::new::<MapExtra>())?
                 .cast();
         }
-        if Self::POINTER_FREE {
+        if self.shape.pointer_free() {
             let cap = ovf_cur.max(ovf_new);
             let cur_list = if self.h.extra.is_null() {
                 ptr::null_mut()
@@ -169,7 +168,7 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
                     unsafe { self.slice_reserve(self.spare_slices[i], cap)? };
                 }
             }
-            if new_key && (Self::L.indirect_key || Self::L.indirect_elem) {
+            if new_key && (self.l().indirect_key || self.l().indirect_elem) {
                 self.reserve_boxes()?;
             }
             if ovf_cur > 0 && !cur_list.is_null() {
@@ -178,7 +177,7 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
                 // SAFETY: `cur_list` is the map's valid overflow list.
                 unsafe { self.slice_reserve(cur_list, ovf_cur)? };
             }
-        } else if new_key && (Self::L.indirect_key || Self::L.indirect_elem) {
+        } else if new_key && (self.l().indirect_key || self.l().indirect_elem) {
             self.reserve_boxes()?;
         }
         Ok(())
@@ -207,7 +206,7 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
     /// Makes sure the reserve holds at least `n` heap buckets.
     pub(crate) fn reserve_buckets(&mut self, n: usize) -> Result<(), TryReserveError> {
         while self.nspare < n {
-            let b = self.alloc_zeroed(Self::bucket_layout())?;
+            let b = self.alloc_zeroed(self.bucket_layout())?;
             // SAFETY: `b` is a fresh zeroed bucket; its first word links the reserve.
             unsafe { b.cast::<*mut u8>().write(self.spare) };
             self.spare = b;
@@ -220,13 +219,13 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
     /// and `shrink_to_fit`). Finishes any grow in progress. On error nothing has changed.
     pub(crate) fn rebuild(&mut self, new_b: u8) -> Result<(), TryReserveError> {
         let count = self.h.count;
-        if H::HASH_MAY_PANIC {
+        if self.shape.hash_may_panic() {
             // Hash everything once first, so a panicking hasher leaves the map as it was.
             let seed = self.h.hash0 as u64;
             // SAFETY: the closure only reads live keys.
             unsafe {
                 self.for_each_live(|_, k, _| {
-                    core::hint::black_box(self.hasher.hash(k, seed));
+                    core::hint::black_box(self.shape.hash(k, seed));
                 })
             };
         }
@@ -238,19 +237,19 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
         } else {
             self.make_bucket_array(new_b)?
         };
-        let bound = (count / BUCKET_CNT).saturating_sub(Self::L.npreallocated(new_b).unwrap_or(0));
+        let bound = (count / BUCKET_CNT).saturating_sub(self.l().npreallocated(new_b).unwrap_or(0));
         let mut extra_new = ptr::null_mut();
         let mut list = ptr::null_mut();
         let r = (|| {
             self.reserve_buckets(bound)?;
             if self.h.extra.is_null()
-                && (!next.is_null() || (Self::POINTER_FREE && count >= BUCKET_CNT))
+                && (!next.is_null() || (self.shape.pointer_free() && count >= BUCKET_CNT))
             {
                 extra_new = self
                     .alloc_zeroed(core::alloc::Layout::new::<MapExtra>())?
                     .cast::<MapExtra>();
             }
-            if Self::POINTER_FREE && count >= BUCKET_CNT {
+            if self.shape.pointer_free() && count >= BUCKET_CNT {
                 list = self.new_spare_slice(count / BUCKET_CNT)?;
             }
             Ok(())
@@ -314,17 +313,17 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
         // moved exactly once into an empty slot of the new array, then the old memory is freed
         // without dropping anything.
         unsafe {
-            Self::walk_live(&old_h, |b, i| {
-                let k = &*Self::key_ptr(b, i);
-                let hash = self.hasher.hash(k, seed);
+            Self::walk_live(self.l(), &old_h, |b, i| {
+                let k = &*self.key_ptr(b, i);
+                let hash = self.shape.hash(k, seed);
                 let top = Self::top(b, i);
-                let mut d = Self::bucket_at(self.h.buckets, hash as usize & bucket_mask(new_b));
+                let mut d = self.bucket_at(self.h.buckets, hash as usize & bucket_mask(new_b));
                 let slot = loop {
                     let e = super::group::first_empty(Self::tops(d));
                     if e < BUCKET_CNT {
                         break e;
                     }
-                    let o = Self::overflow(d);
+                    let o = self.overflow(d);
                     if o.is_null() {
                         d = match self.new_overflow(d) {
                             Ok(nb) => nb,
@@ -336,14 +335,14 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
                 };
                 Self::set_top(d, slot, top);
                 ptr::copy_nonoverlapping(
-                    Self::key_slot(b, i),
-                    Self::key_slot(d, slot),
-                    Self::L.keysize,
+                    self.key_slot(b, i),
+                    self.key_slot(d, slot),
+                    self.l().keysize,
                 );
                 ptr::copy_nonoverlapping(
-                    Self::elem_slot(b, i),
-                    Self::elem_slot(d, slot),
-                    Self::L.elemsize,
+                    self.elem_slot(b, i),
+                    self.elem_slot(d, slot),
+                    self.l().elemsize,
                 );
                 moved += 1;
             });
@@ -356,12 +355,12 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
                 } else {
                     old_b - 1
                 };
-                let n = Self::L.nbuckets(ob).unwrap_unchecked();
+                let n = self.l().nbuckets(ob).unwrap_unchecked();
                 self.free_heap_overflow(old_h.oldbuckets, bucket_shift(ob), n);
                 self.free_array(old_h.oldbuckets, ob);
             }
             if !old_h.buckets.is_null() {
-                let n = Self::L.nbuckets(old_b).unwrap_unchecked();
+                let n = self.l().nbuckets(old_b).unwrap_unchecked();
                 self.free_heap_overflow(old_h.buckets, bucket_shift(old_b), n);
                 self.free_array(old_h.buckets, old_b);
             }
@@ -376,10 +375,10 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
     ///
     /// # Safety
     /// `f` must not change the map.
-    unsafe fn for_each_live(&self, mut f: impl FnMut(*mut u8, &K, usize)) {
+    unsafe fn for_each_live(&self, mut f: impl FnMut(*mut u8, &S::K, usize)) {
         // SAFETY: caller contract; `walk_live` visits live slots only.
         unsafe {
-            Self::walk_live(&self.h, |b, i| f(b, &*Self::key_ptr(b, i), i));
+            Self::walk_live(self.l(), &self.h, |b, i| f(b, &*self.key_ptr(b, i), i));
         }
     }
 
@@ -387,7 +386,7 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
     ///
     /// # Safety
     /// `h` must describe intact generations of this map's layout.
-    unsafe fn walk_live(h: &Hmap, mut f: impl FnMut(*mut u8, usize)) {
+    unsafe fn walk_live(l: BucketLayout, h: &Hmap, mut f: impl FnMut(*mut u8, usize)) {
         // SAFETY: caller contract.
         unsafe {
             let gens = [
@@ -410,14 +409,14 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> RawMap<K, V,
             ];
             for (array, nheads) in gens {
                 for j in 0..nheads {
-                    let mut b = Self::bucket_at(array, j);
+                    let mut b = array.add(j * l.bucketsize);
                     while !b.is_null() {
                         for i in 0..BUCKET_CNT {
                             if Self::top(b, i) >= MIN_TOP_HASH {
                                 f(b, i);
                             }
                         }
-                        b = Self::overflow(b);
+                        b = b.add(l.overflow_offset()).cast::<*mut u8>().read();
                     }
                 }
             }
