@@ -56,6 +56,8 @@ extern crate alloc as alloc_crate;
 extern crate std;
 
 pub mod alloc;
+#[cfg(feature = "alloc")]
+pub mod dynamic;
 mod entry;
 pub mod error;
 pub mod hash;

@@ -186,7 +186,7 @@ impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
 
     /// A read-only view of the map's raw memory: header, buckets, overflow chains, old buckets.
     pub fn raw(&self) -> RawView<'_, K, V> {
-        RawView::new(&self.raw.h)
+        RawView::new(&self.raw.h, Typed::<K, V, H>::L)
     }
 
     /// Bytes of memory the map holds: bucket arrays (preallocated overflow buckets included),

@@ -36,6 +36,9 @@ no_uninit!(
     char,
     ()
 );
+// SAFETY: a byte slice's bytes are initialized (dynamic maps write whole values, pointers and
+// zeroes only).
+unsafe impl NoUninit for [u8] {}
 // SAFETY: an array of padding-free elements has no padding (size = N * element size).
 unsafe impl<T: NoUninit, const N: usize> NoUninit for [T; N] {}
 // SAFETY: references and raw pointers are addresses (plus a length or vtable for unsized
@@ -68,23 +71,28 @@ pub enum BucketKind {
     Heap,
 }
 
-/// A read-only view of a map's memory ([`GoMap::raw`](crate::GoMap::raw)).
-pub struct RawView<'a, K, V> {
+/// A read-only view of a map's memory ([`GoMap::raw`](crate::GoMap::raw),
+/// [`DynMap::raw`](crate::dynamic::DynMap::raw), where `K` and `V` are `[u8]`).
+pub struct RawView<'a, K: ?Sized, V: ?Sized> {
     h: &'a Hmap,
+    layout: BucketLayout,
     marker: PhantomData<(&'a K, &'a V)>,
 }
 
-impl<K, V> Clone for RawView<'_, K, V> {
+impl<K: ?Sized, V: ?Sized> Clone for RawView<'_, K, V> {
     fn clone(&self) -> Self {
         *self
     }
 }
-impl<K, V> Copy for RawView<'_, K, V> {}
+impl<K: ?Sized, V: ?Sized> Copy for RawView<'_, K, V> {}
 
-impl<'a, K, V> RawView<'a, K, V> {
-    pub(crate) fn new(h: &'a Hmap) -> Self {
+impl<'a, K: ?Sized, V: ?Sized> RawView<'a, K, V> {
+    /// A view of the map whose header is `h`; `layout` must be the map's layout (for a typed
+    /// view, `BucketLayout::of::<K, V>()`).
+    pub(crate) fn new(h: &'a Hmap, layout: BucketLayout) -> Self {
         RawView {
             h,
+            layout,
             marker: PhantomData,
         }
     }
@@ -96,7 +104,7 @@ impl<'a, K, V> RawView<'a, K, V> {
 
     /// The bucket layout.
     pub fn layout(&self) -> BucketLayout {
-        BucketLayout::of::<K, V>()
+        self.layout
     }
 
     /// B of the old array (meaningful while growing).
@@ -131,7 +139,7 @@ impl<'a, K, V> RawView<'a, K, V> {
         BucketView {
             ptr,
             kind,
-            view: RawView::new(self.h),
+            view: *self,
         }
     }
 
@@ -261,20 +269,20 @@ unsafe fn slice_of<'a>(s: *const GoSlice) -> &'a [*mut u8] {
 }
 
 /// One bucket of a map, read-only.
-pub struct BucketView<'a, K, V> {
+pub struct BucketView<'a, K: ?Sized, V: ?Sized> {
     ptr: *mut u8,
     kind: BucketKind,
     view: RawView<'a, K, V>,
 }
 
-impl<K, V> Clone for BucketView<'_, K, V> {
+impl<K: ?Sized, V: ?Sized> Clone for BucketView<'_, K, V> {
     fn clone(&self) -> Self {
         *self
     }
 }
-impl<K, V> Copy for BucketView<'_, K, V> {}
+impl<K: ?Sized, V: ?Sized> Copy for BucketView<'_, K, V> {}
 
-impl<'a, K, V> BucketView<'a, K, V> {
+impl<'a, K: ?Sized, V: ?Sized> BucketView<'a, K, V> {
     /// The bucket's address.
     pub fn addr(&self) -> usize {
         self.ptr as usize
@@ -318,7 +326,10 @@ impl<'a, K, V> BucketView<'a, K, V> {
         }
     }
     /// The key of slot `i` if the slot is live.
-    pub fn key(&self, i: usize) -> Option<&'a K> {
+    pub fn key(&self, i: usize) -> Option<&'a K>
+    where
+        K: Sized,
+    {
         if !self.state(i).is_live() {
             return None;
         }
@@ -334,7 +345,10 @@ impl<'a, K, V> BucketView<'a, K, V> {
         }
     }
     /// The elem of slot `i` if the slot is live.
-    pub fn elem(&self, i: usize) -> Option<&'a V> {
+    pub fn elem(&self, i: usize) -> Option<&'a V>
+    where
+        V: Sized,
+    {
         if !self.state(i).is_live() {
             return None;
         }
@@ -351,7 +365,7 @@ impl<'a, K, V> BucketView<'a, K, V> {
     }
 }
 
-impl<'a, K: NoUninit, V: NoUninit> BucketView<'a, K, V> {
+impl<'a, K: NoUninit + ?Sized, V: NoUninit + ?Sized> BucketView<'a, K, V> {
     /// The bucket's memory, `bucketsize` bytes.
     pub fn bytes(&self) -> &'a [u8] {
         // SAFETY: buckets are allocated zeroed and only ever written with whole K and V values
