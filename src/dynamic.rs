@@ -213,6 +213,42 @@ impl DynShape {
     }
 }
 
+/// Go's `==` on two keys of type `ty` (strings by content, floats as floats).
+fn key_eq(ty: GoType, a: &[u8], b: &[u8]) -> bool {
+    match ty {
+        // SAFETY: keys compared by the runtime are live keys or lookup keys made by DynMap,
+        // whose string headers point to valid strings.
+        GoType::String => unsafe { str_of(a) == str_of(b) },
+        GoType::Float32 => {
+            f32::from_le_bytes([a[0], a[1], a[2], a[3]])
+                == f32::from_le_bytes([b[0], b[1], b[2], b[3]])
+        }
+        GoType::Float64 => {
+            let (mut x, mut y) = ([0u8; 8], [0u8; 8]);
+            x.copy_from_slice(a);
+            y.copy_from_slice(b);
+            f64::from_le_bytes(x) == f64::from_le_bytes(y)
+        }
+        _ => a == b,
+    }
+}
+
+/// Frees what a live entry owns (the bytes of its strings).
+///
+/// # Safety
+/// `k` and `v` must be a live key and elem of a `DynMap` with these types.
+unsafe fn drop_entry(kt: GoType, et: GoType, k: *mut [u8], v: *mut [u8]) {
+    // SAFETY: caller contract: their string headers were made by own_string.
+    unsafe {
+        if kt == GoType::String {
+            free_string(&*k);
+        }
+        if et == GoType::String {
+            free_string(&*v);
+        }
+    }
+}
+
 /// Reads the string a Go string header in `b` points to.
 ///
 /// # Safety
@@ -278,15 +314,8 @@ unsafe impl Shape for DynShape {
         ptr::slice_from_raw_parts_mut(p, self.elem.size())
     }
     unsafe fn drop_entry(&self, k: *mut [u8], v: *mut [u8]) {
-        // SAFETY: caller contract: live slots; their string headers were made by own_string.
-        unsafe {
-            if self.key == GoType::String {
-                free_string(&*k);
-            }
-            if self.elem == GoType::String {
-                free_string(&*v);
-            }
-        }
+        // SAFETY: caller contract: a live entry of this map.
+        unsafe { drop_entry(self.key, self.elem, k, v) }
     }
     fn needs_drop(&self) -> bool {
         self.key == GoType::String || self.elem == GoType::String
@@ -318,21 +347,7 @@ impl KeyOps for DynShape {
         }
     }
     fn key_eq(&self, a: &[u8], b: &[u8]) -> bool {
-        match self.key {
-            // SAFETY: as in `hash`.
-            GoType::String => unsafe { str_of(a) == str_of(b) },
-            GoType::Float32 => {
-                f32::from_le_bytes([a[0], a[1], a[2], a[3]])
-                    == f32::from_le_bytes([b[0], b[1], b[2], b[3]])
-            }
-            GoType::Float64 => {
-                let (mut x, mut y) = ([0u8; 8], [0u8; 8]);
-                x.copy_from_slice(a);
-                y.copy_from_slice(b);
-                f64::from_le_bytes(x) == f64::from_le_bytes(y)
-            }
-            _ => a == b,
-        }
+        key_eq(self.key, a, b)
     }
     fn reflexive(&self) -> bool {
         !self.key.is_float()
@@ -536,16 +551,9 @@ impl<A: Allocator, R: RandSource> DynMap<A, R> {
         // Check the elem before changing anything.
         Self::encode(et, elem, false)?;
         let hash = self.raw.shape.hash(&probe, self.raw.h.hash0 as u64);
-        let slot = {
-            let shape = &self.raw.shape as *const DynShape;
-            // SAFETY: the shape is not changed by assign; the closure only compares keys.
-            match self
-                .raw
-                .assign(hash, |x| unsafe { &*shape }.key_eq(x, &probe))
-            {
-                Ok(s) => s,
-                Err(e) => handle_error(e),
-            }
+        let slot = match self.raw.assign(hash, |x| key_eq(kt, x, &probe)) {
+            Ok(s) => s,
+            Err(e) => handle_error(e),
         };
         let (b, i, new) = match slot {
             Slot::Found(b, i) => (b, i, false),
@@ -601,13 +609,12 @@ impl<A: Allocator, R: RandSource> DynMap<A, R> {
             return Ok(false);
         }
         let hash = self.raw.shape.hash(&probe, self.raw.h.hash0 as u64);
-        let shape = &self.raw.shape as *const DynShape;
-        // SAFETY: the shape is not changed by delete; the closures only compare keys and drop
-        // the entry (freeing its strings).
+        let (kt, et) = (self.key_type(), self.elem_type());
         let r = self.raw.delete(
             hash,
-            |x| unsafe { &*shape }.key_eq(x, &probe),
-            |k, v| unsafe { (*shape).drop_entry(k, v) },
+            |x| key_eq(kt, x, &probe),
+            // SAFETY: delete calls `take` once, with the live entry it removes.
+            |k, v| unsafe { drop_entry(kt, et, k, v) },
         );
         match r {
             Ok(found) => Ok(found.is_some()),
