@@ -378,6 +378,28 @@ impl BucketLayout {
         }
     }
 
+    /// The layout for given sizes and given indirection (for a reader that was told which
+    /// slots hold pointers).
+    pub const fn with_indirection(
+        key_size: usize,
+        elem_size: usize,
+        indirect_key: bool,
+        indirect_elem: bool,
+    ) -> Self {
+        let ptr = size_of::<usize>();
+        let keysize = if indirect_key { ptr } else { key_size };
+        let elemsize = if indirect_elem { ptr } else { elem_size };
+        BucketLayout {
+            key_size,
+            elem_size,
+            indirect_key,
+            indirect_elem,
+            keysize,
+            elemsize,
+            bucketsize: DATA_OFFSET + BUCKET_CNT * keysize + BUCKET_CNT * elemsize + ptr,
+        }
+    }
+
     /// The layout for Go's sizes: keys and elems with Go's alignment rule (at most 8). Use this
     /// when only sizes are known (for a Go map: `--key-size`/`--elem-size`).
     pub const fn from_sizes(key_size: usize, elem_size: usize) -> Self {

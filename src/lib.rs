@@ -66,6 +66,8 @@ pub mod layout;
 mod map;
 pub mod rand;
 mod raw;
+#[cfg(all(feature = "alloc", target_pointer_width = "64"))]
+pub mod snapshot;
 mod sync64;
 pub mod view;
 

@@ -15,8 +15,14 @@ use core::sync::atomic::Ordering;
 /// Methods take `&self` because iteration draws through a shared reference; implementations
 /// use interior mutability.
 pub trait RandSource {
-    /// A random `u32` (Go's `fastrand()`).
+    /// A random `u32` (Go's `fastrand()`): iteration starts, and `noverflow` increments for
+    /// B >= 16.
     fn fastrand(&self) -> u32;
+    /// A new `hash0`: at `make`, when the map becomes empty, and on `clear`. Go draws it with
+    /// `fastrand()` too (the default); a replay can answer these draws from a recording.
+    fn draw_hash0(&self) -> u32 {
+        self.fastrand()
+    }
     /// A random `u64` (Go's `fastrand64()`, used to start iterations when B > 28).
     fn fastrand64(&self) -> u64 {
         ((self.fastrand() as u64) << 32) | self.fastrand() as u64
@@ -26,6 +32,9 @@ pub trait RandSource {
 impl<R: RandSource + ?Sized> RandSource for &R {
     fn fastrand(&self) -> u32 {
         (**self).fastrand()
+    }
+    fn draw_hash0(&self) -> u32 {
+        (**self).draw_hash0()
     }
     fn fastrand64(&self) -> u64 {
         (**self).fastrand64()
@@ -83,34 +92,35 @@ impl RandSource for SeededRand {
     }
 }
 
-/// Plays back a recorded sequence of `fastrand` values (for example the `hash0` values a Go
-/// run drew), then continues with a [`SeededRand`] once the sequence is used up.
+/// Plays back recorded `hash0` values (the ones a Go run drew at `make`, at a reseed when the
+/// map became empty, and at `clear`), in order. Other draws (iteration starts, `noverflow`
+/// increments) come from a [`SeededRand`], as do `hash0` draws after the recording runs out.
 ///
-/// [`ScriptedRand::used`] and [`ScriptedRand::overran`] tell how much of the script was
+/// [`ScriptedRand::used`] and [`ScriptedRand::overran`] tell how much of the recording was
 /// consumed, so a replay can check that it drew exactly what Go drew.
 #[derive(Debug)]
 pub struct ScriptedRand<'a> {
     script: &'a [u32],
     pos: Cell<usize>,
     overran: Cell<usize>,
-    after: SeededRand,
+    other: SeededRand,
 }
 
 impl<'a> ScriptedRand<'a> {
-    /// Plays `script` back in order.
+    /// Plays `script` back as the `hash0` draws.
     pub const fn new(script: &'a [u32]) -> Self {
         ScriptedRand {
             script,
             pos: Cell::new(0),
             overran: Cell::new(0),
-            after: SeededRand::new(0x5eed),
+            other: SeededRand::new(0x5eed),
         }
     }
-    /// How many scripted values were drawn.
+    /// How many recorded values were drawn.
     pub fn used(&self) -> usize {
         self.pos.get()
     }
-    /// How many values were drawn after the script ran out.
+    /// How many `hash0` draws came after the recording ran out.
     pub fn overran(&self) -> usize {
         self.overran.get()
     }
@@ -118,19 +128,19 @@ impl<'a> ScriptedRand<'a> {
 
 impl RandSource for ScriptedRand<'_> {
     fn fastrand(&self) -> u32 {
+        self.other.fastrand()
+    }
+    fn fastrand64(&self) -> u64 {
+        self.other.fastrand64()
+    }
+    fn draw_hash0(&self) -> u32 {
         let i = self.pos.get();
         if let Some(&v) = self.script.get(i) {
             self.pos.set(i + 1);
             v
         } else {
             self.overran.set(self.overran.get() + 1);
-            self.after.fastrand()
+            self.other.fastrand()
         }
-    }
-    fn fastrand64(&self) -> u64 {
-        // Go's fastrand64 is one draw; a script records it as two u32 halves (low, high).
-        let lo = self.fastrand() as u64;
-        let hi = self.fastrand() as u64;
-        (hi << 32) | lo
     }
 }

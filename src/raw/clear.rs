@@ -54,7 +54,7 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
                 self.free_slice((*h.extra).oldoverflow);
             }
             let bs = self.l().bucketsize;
-            let hash0 = self.rand.fastrand();
+            let hash0 = self.rand.draw_hash0();
             let h = &mut self.h;
             *h.flags.get_mut() &= !Flags::SAME_SIZE_GROW.bits();
             h.oldbuckets = ptr::null_mut();

@@ -49,7 +49,7 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
                         g.h.count -= 1;
                         if g.h.count == 0 {
                             // Reseed, so an attacker cannot keep growing one bucket (issue 25237).
-                            g.h.hash0 = g.rand.fastrand();
+                            g.h.hash0 = g.rand.draw_hash0();
                         }
                         return Ok(Some(kv));
                     }
@@ -87,7 +87,7 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
             g.mark_deleted(head, b, i);
             g.h.count -= 1;
             if g.h.count == 0 {
-                g.h.hash0 = g.rand.fastrand();
+                g.h.hash0 = g.rand.draw_hash0();
             }
             kv
         }

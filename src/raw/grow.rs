@@ -99,20 +99,14 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
         n
     }
 
-    /// Sets aside what evacuating a chain of `chain` buckets may need: a heap bucket per old
-    /// bucket (X and Y together never need more), and room in the overflow list.
+    /// Sets aside what evacuating a chain of `nbuckets` buckets may need: a heap bucket per
+    /// old bucket (X and Y together never need more) and, for pointer-free buckets, room in
+    /// the overflow list. Nothing Go-visible changes: a missing `extra` or list is allocated
+    /// into the reserve, and only attached if an overflow bucket is really taken.
     pub(crate) fn reserve_overflow(&mut self, nbuckets: usize) -> Result<(), TryReserveError> {
-        while self.nspare < nbuckets {
-            let b = self.alloc_zeroed(self.bucket_layout())?;
-            // SAFETY: `b` is a fresh zeroed bucket; its first word links the spare list.
-            unsafe { b.cast::<*mut u8>().write(self.spare) };
-            self.spare = b;
-            self.nspare += 1;
-        }
+        self.reserve_buckets(nbuckets)?;
         if self.shape.pointer_free() && nbuckets > 0 {
-            self.create_overflow()?;
-            // SAFETY: create_overflow made `extra.overflow` a valid slice.
-            unsafe { self.slice_reserve((*self.h.extra).overflow, nbuckets)? };
+            self.reserve_list_room(nbuckets)?;
         }
         Ok(())
     }

@@ -160,7 +160,7 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
 
     /// An empty map whose `hash0` is the first draw from `rand` (Go's `makemap_small`).
     pub(crate) fn new_empty(shape: S, alloc: A, rand: R) -> Self {
-        let hash0 = rand.fastrand();
+        let hash0 = rand.draw_hash0();
         RawMap {
             h: Hmap::empty(hash0),
             shape,
@@ -962,6 +962,36 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
 }
 
 impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
+    /// Makes sure that `n` more buckets can be appended to the current overflow list without
+    /// allocating: room in the list if it exists, else a spare `extra` and a spare list with
+    /// that capacity (attached by `create_overflow` only when needed).
+    pub(crate) fn reserve_list_room(&mut self, n: usize) -> Result<(), TryReserveError> {
+        if self.h.extra.is_null() && self.spare_extra.is_null() {
+            self.spare_extra = self
+                .alloc_zeroed(Layout::new::<MapExtra>())?
+                .cast::<MapExtra>();
+        }
+        let list = if self.h.extra.is_null() {
+            ptr::null_mut()
+        } else {
+            // SAFETY: `extra` is a valid MapExtra (invariant 6).
+            unsafe { (*self.h.extra).overflow }
+        };
+        if list.is_null() {
+            if self.spare_slices[0].is_null() {
+                let s = self
+                    .alloc_zeroed(Layout::new::<GoSlice>())?
+                    .cast::<GoSlice>();
+                self.spare_slices[0] = s;
+            }
+            // SAFETY: the spare slice is a valid, unlinked slice header.
+            unsafe { self.slice_reserve(self.spare_slices[0], n) }
+        } else {
+            // SAFETY: `list` is the map's valid overflow list.
+            unsafe { self.slice_reserve(list, n) }
+        }
+    }
+
     /// Go's `createOverflow`: make sure `extra` and `extra.overflow` exist.
     fn create_overflow(&mut self) -> Result<(), TryReserveError> {
         if self.h.extra.is_null() {

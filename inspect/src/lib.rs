@@ -1,0 +1,14 @@
+//! `map-inspect`: look inside Go 1.19 maps.
+//!
+//! The library does the work; the `map-inspect` binary is a thin shell over it.
+//! * [`source`]: where memory comes from (a snapshot, a live process), behind one reader
+//!   interface that bounds-checks every read.
+//! * [`decode`]: walks a map's memory from its header (arrays, chains, old buckets, extra).
+//! * [`script`], [`replay`], [`trace`]: the replay script language, running it on gomap, and
+//!   the symbolic JSON trace that is compared with the Go oracle's.
+
+pub mod decode;
+pub mod replay;
+pub mod script;
+pub mod source;
+pub mod trace;

@@ -1,0 +1,589 @@
+//! Snapshots: a map's memory, every region with its original address, in a documented file
+//! format that `map-inspect dump FILE` reads.
+//!
+//! A snapshot holds the bucket layout, the types, the address of the `hmap`, and the regions
+//! the map's memory consists of: the header, `extra`, the overflow lists, the bucket arrays,
+//! the heap overflow buckets, and for live entries the indirect keys and elems and the bytes of
+//! Go strings. Addresses are the ones the map had when the snapshot was taken, so a reader can
+//! follow every pointer inside the snapshot exactly as in the live process.
+//!
+//! # File format, version 1
+//! All integers are little-endian.
+//!
+//! ```text
+//! magic        8 bytes   "GOMAPSNP"
+//! version      u32       1
+//! ptr_size     u8        8
+//! flags        u8        bit 0: indirect key, bit 1: indirect elem, bit 2: pointer-free bucket
+//! reserved     u16       0
+//! key_size     u64       size of the key type
+//! elem_size    u64       size of the elem type
+//! key_type     u16 length, then UTF-8: a Go type name ("uint64", "string", "[20]uint8") or
+//!                        "rust:" followed by a Rust type name
+//! elem_type    u16 length, then UTF-8: as key_type
+//! hmap         u64       address of the header
+//! nregions     u32
+//! regions      nregions times:
+//!   kind       u8        see RegionKind
+//!   addr       u64
+//!   len        u64
+//!   bytes      len bytes
+//! ```
+//!
+//! Readers must check every length against the file size before allocating (see
+//! [`Snapshot::from_bytes`], which does); version 1 files hold at most 2^32 regions and 2^40
+//! bytes in total.
+
+use alloc_crate::string::String;
+use alloc_crate::vec::Vec;
+use core::fmt;
+
+use allocator_api2::alloc::Allocator;
+
+use crate::dynamic::{DynMap, GoType};
+use crate::layout::{BucketLayout, GoSlice, Hmap, MapExtra, MIN_TOP_HASH};
+use crate::rand::RandSource;
+use crate::view::{BucketKind, NoUninit, RawView};
+use crate::GoMap;
+
+/// The file's magic bytes.
+pub const MAGIC: &[u8; 8] = b"GOMAPSNP";
+/// The format version this crate writes and reads.
+pub const VERSION: u32 = 1;
+/// The largest snapshot file [`Snapshot::from_bytes`] accepts (1 TiB).
+pub const MAX_FILE: usize = 1 << 40;
+
+/// What a region of memory is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum RegionKind {
+    /// The 48-byte `hmap`.
+    Hmap = 1,
+    /// The 24-byte `mapextra`.
+    Extra = 2,
+    /// An overflow list's slice header (`[]*bmap`, 24 bytes).
+    SliceHeader = 3,
+    /// An overflow list's backing array.
+    SliceData = 4,
+    /// The current bucket array, preallocated overflow buckets included.
+    Buckets = 5,
+    /// The old bucket array.
+    OldBuckets = 6,
+    /// A heap overflow bucket.
+    HeapBucket = 7,
+    /// An indirect key.
+    IndirectKey = 8,
+    /// An indirect elem.
+    IndirectElem = 9,
+    /// The bytes of a Go string.
+    StringData = 10,
+}
+
+impl RegionKind {
+    /// The kind for a byte in the file.
+    pub fn from_u8(b: u8) -> Option<Self> {
+        use RegionKind::*;
+        Some(match b {
+            1 => Hmap,
+            2 => Extra,
+            3 => SliceHeader,
+            4 => SliceData,
+            5 => Buckets,
+            6 => OldBuckets,
+            7 => HeapBucket,
+            8 => IndirectKey,
+            9 => IndirectElem,
+            10 => StringData,
+            _ => return None,
+        })
+    }
+    /// A short name.
+    pub fn name(self) -> &'static str {
+        use RegionKind::*;
+        match self {
+            Hmap => "hmap",
+            Extra => "mapextra",
+            SliceHeader => "overflow list header",
+            SliceData => "overflow list data",
+            Buckets => "buckets",
+            OldBuckets => "oldbuckets",
+            HeapBucket => "heap overflow bucket",
+            IndirectKey => "indirect key",
+            IndirectElem => "indirect elem",
+            StringData => "string data",
+        }
+    }
+}
+
+/// One region of memory at its original address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// What it is.
+    pub kind: RegionKind,
+    /// Its address in the process the snapshot was taken from.
+    pub addr: u64,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// A map's memory at one moment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The bucket layout.
+    pub layout: BucketLayout,
+    /// Go's bucket type has no pointers.
+    pub pointer_free: bool,
+    /// The key type: a Go type name, or `rust:` and a Rust type name.
+    pub key_type: String,
+    /// The elem type, as `key_type`.
+    pub elem_type: String,
+    /// Address of the `hmap`.
+    pub hmap: u64,
+    /// The regions, in the order they were taken.
+    pub regions: Vec<Region>,
+}
+
+/// Why a snapshot file could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SnapshotError {
+    /// The file does not start with `GOMAPSNP`.
+    NotASnapshot,
+    /// The file is a snapshot of another version.
+    Version(u32),
+    /// The file ends before a field that needs `need` bytes at `offset`.
+    Truncated {
+        /// Where the field starts.
+        offset: usize,
+        /// How many bytes it needs.
+        need: usize,
+    },
+    /// A field holds an impossible value.
+    Invalid(String),
+}
+
+impl fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SnapshotError::NotASnapshot => f.write_str("not a gomap snapshot (no GOMAPSNP magic)"),
+            SnapshotError::Version(v) => write!(
+                f,
+                "snapshot version {v}; this build reads version {VERSION}"
+            ),
+            SnapshotError::Truncated { offset, need } => {
+                write!(
+                    f,
+                    "snapshot truncated: {need} bytes needed at offset {offset}"
+                )
+            }
+            SnapshotError::Invalid(s) => write!(f, "corrupt snapshot: {s}"),
+        }
+    }
+}
+
+impl core::error::Error for SnapshotError {}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    off: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], SnapshotError> {
+        let end = self.off.checked_add(n).filter(|&e| e <= self.b.len());
+        match end {
+            Some(e) => {
+                let s = &self.b[self.off..e];
+                self.off = e;
+                Ok(s)
+            }
+            None => Err(SnapshotError::Truncated {
+                offset: self.off,
+                need: n,
+            }),
+        }
+    }
+    fn u8(&mut self) -> Result<u8, SnapshotError> {
+        Ok(self.take(1)?[0])
+    }
+    fn u16(&mut self) -> Result<u16, SnapshotError> {
+        let b = self.take(2)?;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    }
+    fn u32(&mut self) -> Result<u32, SnapshotError> {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(self.take(4)?);
+        Ok(u32::from_le_bytes(w))
+    }
+    fn u64(&mut self) -> Result<u64, SnapshotError> {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(self.take(8)?);
+        Ok(u64::from_le_bytes(w))
+    }
+    fn string(&mut self) -> Result<String, SnapshotError> {
+        let n = self.u16()? as usize;
+        let b = self.take(n)?;
+        core::str::from_utf8(b)
+            .map(String::from)
+            .map_err(|_| SnapshotError::Invalid("type name is not UTF-8".into()))
+    }
+}
+
+impl Snapshot {
+    /// The file bytes (format version 1).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.push(core::mem::size_of::<usize>() as u8);
+        let l = &self.layout;
+        out.push(
+            l.indirect_key as u8 | (l.indirect_elem as u8) << 1 | (self.pointer_free as u8) << 2,
+        );
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(&(l.key_size as u64).to_le_bytes());
+        out.extend_from_slice(&(l.elem_size as u64).to_le_bytes());
+        for s in [&self.key_type, &self.elem_type] {
+            let b = &s.as_bytes()[..s.len().min(u16::MAX as usize)];
+            out.extend_from_slice(&(b.len() as u16).to_le_bytes());
+            out.extend_from_slice(b);
+        }
+        out.extend_from_slice(&self.hmap.to_le_bytes());
+        out.extend_from_slice(&(self.regions.len() as u32).to_le_bytes());
+        for r in &self.regions {
+            out.push(r.kind as u8);
+            out.extend_from_slice(&r.addr.to_le_bytes());
+            out.extend_from_slice(&(r.bytes.len() as u64).to_le_bytes());
+            out.extend_from_slice(&r.bytes);
+        }
+        out
+    }
+
+    /// Parses a snapshot file, checking every length against the input before allocating.
+    pub fn from_bytes(b: &[u8]) -> Result<Snapshot, SnapshotError> {
+        if b.len() > MAX_FILE {
+            return Err(SnapshotError::Invalid("file larger than 1 TiB".into()));
+        }
+        let mut c = Cursor { b, off: 0 };
+        if c.take(8).map_err(|_| SnapshotError::NotASnapshot)? != MAGIC {
+            return Err(SnapshotError::NotASnapshot);
+        }
+        let version = c.u32()?;
+        if version != VERSION {
+            return Err(SnapshotError::Version(version));
+        }
+        let ptr_size = c.u8()?;
+        if ptr_size != 8 {
+            return Err(SnapshotError::Invalid(alloc_crate::format!(
+                "pointer size {ptr_size}; only 64-bit snapshots are supported"
+            )));
+        }
+        let flags = c.u8()?;
+        if flags & !7 != 0 {
+            return Err(SnapshotError::Invalid(alloc_crate::format!(
+                "unknown flags {flags:#x}"
+            )));
+        }
+        c.u16()?;
+        let key_size = c.u64()?;
+        let elem_size = c.u64()?;
+        if key_size > 1 << 16 || elem_size > 1 << 16 {
+            return Err(SnapshotError::Invalid(alloc_crate::format!(
+                "key size {key_size} or elem size {elem_size} above 65536"
+            )));
+        }
+        let (ik, ie) = (flags & 1 != 0, flags & 2 != 0);
+        if (key_size > 128 && !ik) || (elem_size > 128 && !ie) {
+            return Err(SnapshotError::Invalid(
+                "a key or elem above 128 bytes must be indirect".into(),
+            ));
+        }
+        let layout = BucketLayout::with_indirection(key_size as usize, elem_size as usize, ik, ie);
+        let key_type = c.string()?;
+        let elem_type = c.string()?;
+        let hmap = c.u64()?;
+        let n = c.u32()? as usize;
+        // Each region needs at least 17 bytes: reject counts the file cannot hold.
+        if n > (b.len() - c.off) / 17 {
+            return Err(SnapshotError::Truncated {
+                offset: c.off,
+                need: n.saturating_mul(17),
+            });
+        }
+        let mut regions = Vec::with_capacity(n);
+        for _ in 0..n {
+            let kb = c.u8()?;
+            let kind = RegionKind::from_u8(kb).ok_or_else(|| {
+                SnapshotError::Invalid(alloc_crate::format!("unknown region kind {kb}"))
+            })?;
+            let addr = c.u64()?;
+            let len = c.u64()?;
+            let len = usize::try_from(len).map_err(|_| SnapshotError::Truncated {
+                offset: c.off,
+                need: usize::MAX,
+            })?;
+            if addr.checked_add(len as u64).is_none() {
+                return Err(SnapshotError::Invalid(alloc_crate::format!(
+                    "region at {addr:#x} wraps the address space"
+                )));
+            }
+            let bytes = c.take(len)?.to_vec();
+            regions.push(Region { kind, addr, bytes });
+        }
+        if c.off != b.len() {
+            return Err(SnapshotError::Invalid(alloc_crate::format!(
+                "{} bytes of garbage after the last region",
+                b.len() - c.off
+            )));
+        }
+        Ok(Snapshot {
+            layout,
+            pointer_free: flags & 4 != 0,
+            key_type,
+            elem_type,
+            hmap,
+            regions,
+        })
+    }
+
+    /// The bytes at `[addr, addr + len)` if one region holds all of them.
+    pub fn read(&self, addr: u64, len: usize) -> Option<&[u8]> {
+        self.regions.iter().find_map(|r| {
+            let off = addr.checked_sub(r.addr)? as usize;
+            let end = off.checked_add(len)?;
+            (end <= r.bytes.len()).then(|| &r.bytes[off..end])
+        })
+    }
+}
+
+/// Collects the regions of a map from its raw view. `key_data`/`elem_data` give, for a live
+/// key or elem slot's bytes, the extra region it points to (string data), if any.
+fn collect<K: NoUninit + ?Sized, V: NoUninit + ?Sized>(
+    v: RawView<'_, K, V>,
+    string_key: bool,
+    string_elem: bool,
+) -> Vec<Region> {
+    let l = v.layout();
+    let h = v.header();
+    let mut regions = Vec::new();
+    let hptr = h as *const Hmap as *const u8;
+    // SAFETY: `h` is a live `Hmap`: 48 initialized bytes (no padding: the fields are
+    // contiguous, count 8 + flags 1 + B 1 + noverflow 2 + hash0 4 + 4 pointer-sized words).
+    let hbytes = unsafe { core::slice::from_raw_parts(hptr, Hmap::SIZE) };
+    regions.push(Region {
+        kind: RegionKind::Hmap,
+        addr: hptr as u64,
+        bytes: hbytes.to_vec(),
+    });
+    if let Some(e) = v.extra() {
+        let eptr = e as *const MapExtra as *const u8;
+        // SAFETY: a live `MapExtra`: three pointers, no padding.
+        let eb = unsafe { core::slice::from_raw_parts(eptr, MapExtra::SIZE) };
+        regions.push(Region {
+            kind: RegionKind::Extra,
+            addr: eptr as u64,
+            bytes: eb.to_vec(),
+        });
+        for s in [e.overflow(), e.oldoverflow()] {
+            if s == 0 {
+                continue;
+            }
+            // SAFETY: a non-null list pointer points to a live `GoSlice` (three words) whose
+            // data holds `cap` initialized-or-zeroed words; we copy `len` of them.
+            unsafe {
+                let sh = core::slice::from_raw_parts(s as *const u8, GoSlice::SIZE);
+                regions.push(Region {
+                    kind: RegionKind::SliceHeader,
+                    addr: s as u64,
+                    bytes: sh.to_vec(),
+                });
+                let gs = &*(s as *const GoSlice);
+                if gs.len != 0 {
+                    let d = core::slice::from_raw_parts(gs.ptr as *const u8, gs.len * 8);
+                    regions.push(Region {
+                        kind: RegionKind::SliceData,
+                        addr: gs.ptr as u64,
+                        bytes: d.to_vec(),
+                    });
+                }
+            }
+        }
+    }
+    for (kind, n, get) in [
+        (RegionKind::Buckets, v.array_len(), 0),
+        (RegionKind::OldBuckets, v.old_array_len(), 1),
+    ] {
+        if n == 0 {
+            continue;
+        }
+        let first = if get == 0 {
+            v.bucket(0)
+        } else {
+            v.old_bucket(0)
+        };
+        let Some(first) = first else { continue };
+        let mut bytes = Vec::with_capacity(n * l.bucketsize);
+        for i in 0..n {
+            let b = if get == 0 {
+                v.bucket(i)
+            } else {
+                v.old_bucket(i)
+            };
+            if let Some(b) = b {
+                bytes.extend_from_slice(b.bytes());
+            }
+        }
+        regions.push(Region {
+            kind,
+            addr: first.addr() as u64,
+            bytes,
+        });
+    }
+    // Heap overflow buckets, and what live slots point to.
+    let mut seen = alloc_crate::collections::BTreeSet::new();
+    let heads: Vec<_> = v.buckets().chain(v.old_buckets()).collect();
+    for head in heads {
+        let live_chain = !(matches!(head.kind(), BucketKind::Old(_)) && head.evacuated());
+        for b in v.chain(head) {
+            if b.kind() == BucketKind::Heap {
+                if !seen.insert(b.addr()) {
+                    break;
+                }
+                regions.push(Region {
+                    kind: RegionKind::HeapBucket,
+                    addr: b.addr() as u64,
+                    bytes: b.bytes().to_vec(),
+                });
+            }
+            if !live_chain {
+                continue;
+            }
+            let bytes = b.bytes();
+            for i in 0..8 {
+                if bytes[i] < MIN_TOP_HASH {
+                    continue;
+                }
+                for (is_key, off, size, indirect, string) in [
+                    (
+                        true,
+                        l.key_offset(i),
+                        l.key_size,
+                        l.indirect_key,
+                        string_key,
+                    ),
+                    (
+                        false,
+                        l.elem_offset(i),
+                        l.elem_size,
+                        l.indirect_elem,
+                        string_elem,
+                    ),
+                ] {
+                    let slot = &bytes[off..off + if indirect { 8 } else { size }];
+                    let value: Vec<u8> = if indirect {
+                        let p = u64::from_le_bytes(slot[..8].try_into().unwrap_or([0; 8]));
+                        if p == 0 || size == 0 {
+                            continue;
+                        }
+                        // SAFETY: a live slot's indirect pointer points to its K or V, whose
+                        // bytes are initialized (NoUninit).
+                        let d =
+                            unsafe { core::slice::from_raw_parts(p as *const u8, size) }.to_vec();
+                        regions.push(Region {
+                            kind: if is_key {
+                                RegionKind::IndirectKey
+                            } else {
+                                RegionKind::IndirectElem
+                            },
+                            addr: p,
+                            bytes: d.clone(),
+                        });
+                        d
+                    } else {
+                        slot.to_vec()
+                    };
+                    if string && value.len() >= 16 {
+                        let p = u64::from_le_bytes(value[..8].try_into().unwrap_or([0; 8]));
+                        let n = u64::from_le_bytes(value[8..16].try_into().unwrap_or([0; 8]));
+                        if p != 0 && n != 0 {
+                            // SAFETY: a live Go string header points to `n` bytes of string data.
+                            let d =
+                                unsafe { core::slice::from_raw_parts(p as *const u8, n as usize) };
+                            regions.push(Region {
+                                kind: RegionKind::StringData,
+                                addr: p,
+                                bytes: d.to_vec(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    regions
+}
+
+/// The snapshot type name of a Rust type: a Go name where the Rust type has Go's layout.
+fn go_name_of<T: ?Sized>() -> String {
+    let n = core::any::type_name::<T>();
+    let go = match n {
+        "u8" => "uint8",
+        "u16" => "uint16",
+        "u32" => "uint32",
+        "u64" => "uint64",
+        "usize" => "uintptr",
+        "i8" => "int8",
+        "i16" => "int16",
+        "i32" => "int32",
+        "i64" => "int64",
+        "isize" => "int",
+        "f32" => "float32",
+        "f64" => "float64",
+        "bool" => "bool",
+        "&str" | "alloc::boxed::Box<str>" => "string",
+        _ => {
+            if let Some(rest) = n.strip_prefix("[u8; ").and_then(|r| r.strip_suffix(']')) {
+                return alloc_crate::format!("[{rest}]uint8");
+            }
+            return alloc_crate::format!("rust:{n}");
+        }
+    };
+    go.into()
+}
+
+impl<K: NoUninit, V: NoUninit, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R>
+where
+    H: crate::MapHasher<K>,
+    K: PartialEq,
+{
+    /// A snapshot of this map's memory (see the [module docs](self) for the file format).
+    /// Key and elem types with Go's layout are named as Go types (`uint64`, `string` for
+    /// `&str`/`Box<str>`, `[N]uint8`); others as `rust:` and their Rust name.
+    pub fn snapshot(&self) -> Snapshot {
+        let key_type = go_name_of::<K>();
+        let elem_type = go_name_of::<V>();
+        let (sk, se) = (key_type == "string", elem_type == "string");
+        Snapshot {
+            layout: self.layout(),
+            pointer_free: crate::raw::KeyOps::pointer_free(&self.raw.shape),
+            regions: collect(self.raw(), sk, se),
+            key_type,
+            elem_type,
+            hmap: self.header() as *const Hmap as u64,
+        }
+    }
+}
+
+impl<A: Allocator, R: RandSource> DynMap<A, R> {
+    /// A snapshot of this map's memory, with the Go type names of its key and elem.
+    pub fn snapshot(&self) -> Snapshot {
+        let (kt, et) = (self.key_type(), self.elem_type());
+        Snapshot {
+            layout: self.layout(),
+            pointer_free: self.pointer_free(),
+            key_type: alloc_crate::format!("{}", kt.go_name()),
+            elem_type: alloc_crate::format!("{}", et.go_name()),
+            hmap: self.header() as *const Hmap as u64,
+            regions: collect(self.raw(), kt == GoType::String, et == GoType::String),
+        }
+    }
+}

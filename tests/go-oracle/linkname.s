@@ -1,0 +1,1 @@
+// Empty: lets this package declare go:linkname functions without bodies.
