@@ -455,6 +455,11 @@ func ptrAt(p unsafe.Pointer, off uintptr) uintptr {
 	return *(*uintptr)(unsafe.Add(p, off))
 }
 
+// pAt reads a pointer field, keeping it a pointer (so the reads below are vet-clean).
+func pAt(p unsafe.Pointer, off uintptr) unsafe.Pointer {
+	return *(*unsafe.Pointer)(unsafe.Add(p, off))
+}
+
 func (m *mapMem) nbuckets(b uint8) uintptr {
 	base := uintptr(1) << b
 	n := base
@@ -478,21 +483,19 @@ func oldB(h unsafe.Pointer) uint8 {
 }
 
 // chains calls f for every bucket reachable from the current then the old array's heads.
-func (m *mapMem) chains(h unsafe.Pointer, f func(b uintptr)) {
-	buckets := ptrAt(h, offBuckets)
-	if buckets != 0 {
+func (m *mapMem) chains(h unsafe.Pointer, f func(b unsafe.Pointer)) {
+	if buckets := pAt(h, offBuckets); buckets != nil {
 		n := uintptr(1) << *(*uint8)(unsafe.Add(h, offB))
 		for i := uintptr(0); i < n; i++ {
-			for b := buckets + i*m.bucketsize; b != 0; b = ptrAt(unsafe.Pointer(b), m.bucketsize-8) {
+			for b := unsafe.Add(buckets, i*m.bucketsize); b != nil; b = pAt(b, m.bucketsize-8) {
 				f(b)
 			}
 		}
 	}
-	old := ptrAt(h, offOldbuckets)
-	if old != 0 {
+	if old := pAt(h, offOldbuckets); old != nil {
 		n := uintptr(1) << oldB(h)
 		for i := uintptr(0); i < n; i++ {
-			for b := old + i*m.bucketsize; b != 0; b = ptrAt(unsafe.Pointer(b), m.bucketsize-8) {
+			for b := unsafe.Add(old, i*m.bucketsize); b != nil; b = pAt(b, m.bucketsize-8) {
 				f(b)
 			}
 		}
@@ -514,7 +517,8 @@ func (m *mapMem) nameHeap(h unsafe.Pointer) {
 	}
 	m.heapNames = map[uintptr]int{}
 	m.nextHeap = 0
-	m.chains(h, func(b uintptr) {
+	m.chains(h, func(bp unsafe.Pointer) {
+		b := uintptr(bp)
 		if m.inArray(b, buckets, nb) || m.inArray(b, old, nold) {
 			return
 		}
@@ -558,35 +562,34 @@ func (m *mapMem) slot(p unsafe.Pointer, size uintptr, indirect, isString, live b
 		if !isString {
 			return hexOf(q, size)
 		}
-		data, n := ptrAt(q, 0), ptrAt(q, 8)
+		data, n := pAt(q, 0), ptrAt(q, 8)
 		ptr := "ptr"
 		if n == 0 {
 			ptr = "-"
-		} else if data == 0 {
+		} else if data == nil {
 			ptr = "nil"
 		}
 		s := fmt.Sprintf("s%d:%s", n, ptr)
-		if live && n != 0 && data != 0 {
-			s += ":" + hexOf(unsafe.Pointer(data), n)
+		if live && n != 0 && data != nil {
+			s += ":" + hexOf(data, n)
 		}
 		return s
 	}
 	if !indirect {
 		return value(p)
 	}
-	q := ptrAt(p, 0)
-	if q == 0 {
+	q := pAt(p, 0)
+	if q == nil {
 		return "*nil"
 	}
 	if !live {
 		return "*ptr"
 	}
-	return "*ptr:" + value(unsafe.Pointer(q))
+	return "*ptr:" + value(q)
 }
 
-func (m *mapMem) bucket(h unsafe.Pointer, b uintptr) bucketJ {
-	bp := unsafe.Pointer(b)
-	j := bucketJ{ID: m.sym(h, b), Overflow: m.sym(h, ptrAt(bp, m.bucketsize-8))}
+func (m *mapMem) bucket(h unsafe.Pointer, bp unsafe.Pointer) bucketJ {
+	j := bucketJ{ID: m.sym(h, uintptr(bp)), Overflow: m.sym(h, ptrAt(bp, m.bucketsize-8))}
 	for i := uintptr(0); i < 8; i++ {
 		t := *(*uint8)(unsafe.Add(bp, i))
 		j.Tophash[i] = t
@@ -597,14 +600,14 @@ func (m *mapMem) bucket(h unsafe.Pointer, b uintptr) bucketJ {
 	return j
 }
 
-func (m *mapMem) list(h unsafe.Pointer, s uintptr) *[]string {
-	if s == 0 {
+func (m *mapMem) list(h unsafe.Pointer, s unsafe.Pointer) *[]string {
+	if s == nil {
 		return nil
 	}
-	data, n := ptrAt(unsafe.Pointer(s), 0), ptrAt(unsafe.Pointer(s), 8)
+	data, n := pAt(s, 0), ptrAt(s, 8)
 	out := []string{}
 	for i := uintptr(0); i < n; i++ {
-		out = append(out, m.sym(h, ptrAt(unsafe.Pointer(data), i*8)))
+		out = append(out, m.sym(h, ptrAt(data, i*8)))
 	}
 	return &out
 }
@@ -622,41 +625,40 @@ func (m *mapMem) dump(h unsafe.Pointer, label string, line int) dump {
 		Nevacuate:  uint64(ptrAt(h, offNevacuate)),
 		Extra:      "nil",
 	}
-	buckets, old, ex := ptrAt(h, offBuckets), ptrAt(h, offOldbuckets), ptrAt(h, offExtra)
-	if buckets != 0 {
+	buckets, old, e := pAt(h, offBuckets), pAt(h, offOldbuckets), pAt(h, offExtra)
+	if buckets != nil {
 		d.Header.Buckets = "main"
 	}
-	if old != 0 {
+	if old != nil {
 		d.Header.Oldbuckets = "old"
 	}
-	if ex != 0 {
+	if e != nil {
 		d.Header.Extra = "extra"
-		e := unsafe.Pointer(ex)
 		d.Extra = &extra{
-			Overflow:     m.list(h, ptrAt(e, 0)),
-			Oldoverflow:  m.list(h, ptrAt(e, 8)),
+			Overflow:     m.list(h, pAt(e, 0)),
+			Oldoverflow:  m.list(h, pAt(e, 8)),
 			NextOverflow: m.sym(h, ptrAt(e, 16)),
 		}
 	}
 	d.Buckets = []bucketJ{}
-	if buckets != 0 {
+	if buckets != nil {
 		n := m.nbuckets(d.Header.B)
 		for i := uintptr(0); i < n; i++ {
-			d.Buckets = append(d.Buckets, m.bucket(h, buckets+i*m.bucketsize))
+			d.Buckets = append(d.Buckets, m.bucket(h, unsafe.Add(buckets, i*m.bucketsize)))
 		}
 	}
-	if old != 0 {
+	if old != nil {
 		ob := []bucketJ{}
 		n := m.nbuckets(oldB(h))
 		for i := uintptr(0); i < n; i++ {
-			ob = append(ob, m.bucket(h, old+i*m.bucketsize))
+			ob = append(ob, m.bucket(h, unsafe.Add(old, i*m.bucketsize)))
 		}
 		d.Oldbuckets = &ob
 	}
 	heap := make([]bucketJ, m.nextHeap)
 	seen := make([]bool, m.nextHeap)
-	m.chains(h, func(b uintptr) {
-		if id, ok := m.heapNames[b]; ok && !seen[id] {
+	m.chains(h, func(b unsafe.Pointer) {
+		if id, ok := m.heapNames[uintptr(b)]; ok && !seen[id] {
 			seen[id] = true
 			heap[id] = m.bucket(h, b)
 		}
