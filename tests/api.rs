@@ -160,12 +160,13 @@ fn send_and_sync_follow_their_parts() {
 
 #[test]
 fn reserve_and_shrink() {
+    let n = if cfg!(miri) { 120 } else { 1000 };
     let mut m: GoMap<u64, u64> = GoMap::new();
-    m.reserve(1000);
+    m.reserve(n as usize);
     let b = m.header().B();
-    assert_eq!(b, gomap::layout::b_for_hint(1000));
+    assert_eq!(b, gomap::layout::b_for_hint(n as usize));
     let arr = m.header().buckets();
-    for i in 0..1000 {
+    for i in 0..n {
         m.insert(i, i);
     }
     assert_eq!(
@@ -174,12 +175,12 @@ fn reserve_and_shrink() {
         "no load-factor grow after reserve"
     );
     check_invariants(&m);
-    for i in 0..990 {
+    for i in 0..n - 10 {
         m.remove(&i);
     }
     m.shrink_to_fit();
     assert_eq!(m.header().B(), gomap::layout::b_for_hint(10));
-    assert!((990..1000).all(|i| m.get(&i) == Some(&i)));
+    assert!((n - 10..n).all(|i| m.get(&i) == Some(&i)));
     check_invariants(&m);
     let e = m.try_reserve(usize::MAX).unwrap_err();
     assert_eq!(e.kind(), &TryReserveErrorKind::CapacityOverflow);
@@ -194,7 +195,7 @@ fn reserve_and_shrink() {
     g.shrink_to_fit();
     assert!(!g.header().growing());
     check_invariants(&g);
-    let mut empty: GoMap<u64, u64> = GoMap::with_capacity(5000);
+    let mut empty: GoMap<u64, u64> = GoMap::with_capacity(if cfg!(miri) { 500 } else { 5000 });
     empty.shrink_to_fit();
     assert_eq!((empty.header().B(), empty.header().buckets()), (0, 0));
 }
@@ -282,8 +283,10 @@ where
             check_invariants(&m);
         }
         assert!(
-            failures > 10,
-            "the test never exercised a failure ({failures})"
+            // Every grow needs a new array, so at least the grows fail first (7 of them
+            // natively, 3 under Miri's smaller sizes).
+            failures >= if cfg!(miri) { 3 } else { 7 },
+            "the test exercised too few failures ({failures})"
         );
         assert_eq!(m.len(), model.len());
         for (k, v) in &model {
@@ -334,10 +337,11 @@ fn try_reserve_failure_leaves_the_map_unchanged() {
     }
     let before = snapshot(&m);
     alloc.0.fail_after.store(1, Ordering::SeqCst);
-    assert!(m.try_reserve(100_000).is_err());
+    let more = if cfg!(miri) { 1000 } else { 100_000 };
+    assert!(m.try_reserve(more).is_err());
     assert_eq!(snapshot(&m), before);
     alloc.0.fail_after.store(0, Ordering::SeqCst);
-    m.try_reserve(100_000).unwrap();
+    m.try_reserve(more).unwrap();
     check_invariants(&m);
     drop(m);
     alloc.assert_no_leak();
@@ -348,7 +352,7 @@ fn allocated_bytes_counts_what_the_allocator_holds() {
     let alloc = Counting::default();
     let mut m: GoMap<u64, [u8; 200], GoHasher, Counting> =
         GoMap::with_capacity_in(0, alloc.clone());
-    for i in 0..500u64 {
+    for i in 0..if cfg!(miri) { 60 } else { 500u64 } {
         m.insert(i, [i as u8; 200]);
         assert_eq!(
             m.allocated_bytes() as isize,
