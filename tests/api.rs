@@ -312,10 +312,8 @@ fn try_insert_is_all_or_nothing_pointer_free() {
 
 #[test]
 fn try_insert_is_all_or_nothing_pointerful() {
-    let keys: Vec<&'static str> = (0..n())
-        .map(|i| &*Box::leak(format!("k{}", i % 700).into_boxed_str()))
-        .collect();
-    try_insert_all_or_nothing(keys.into_iter().map(|k| (k, [1u8; 3])), GoHasher::new());
+    let owned: Vec<String> = (0..n()).map(|i| format!("k{}", i % 700)).collect();
+    try_insert_all_or_nothing(owned.iter().map(|k| (k.as_str(), [1u8; 3])), GoHasher::new());
 }
 
 #[test]
