@@ -509,8 +509,9 @@ pub fn decode<R: MemoryReader + ?Sized>(
         while next != 0 {
             if !seen.insert(next) {
                 return Err(DecodeError::Corrupt(format!(
-                    "the overflow chain of {head} loops back to {next:#x} after {} buckets",
-                    chain.len()
+                    "the overflow chain of {head} loops back to {next:#x} after {} bucket{}",
+                    chain.len(),
+                    if chain.len() == 1 { "" } else { "s" }
                 )));
             }
             let loc = match d.locate(next) {

@@ -6,9 +6,17 @@
 //! * [`decode`]: walks a map's memory from its header (arrays, chains, old buckets, extra).
 //! * [`script`], [`replay`], [`trace`]: the replay script language, running it on gomap, and
 //!   the symbolic JSON trace that is compared with the Go oracle's.
+//! * [`dump`]: the `dump` command: picks a source ([`demo`], a snapshot file, a live
+//!   process), decodes the map, builds a [`report`] (the `gomap-dump/1` JSON document) and
+//!   [`render`]s it as text; [`values`] decodes keys and elems of known types.
 
 pub mod decode;
+pub mod demo;
+pub mod dump;
+pub mod render;
 pub mod replay;
+pub mod report;
 pub mod script;
 pub mod source;
 pub mod trace;
+pub mod values;

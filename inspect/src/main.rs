@@ -3,13 +3,35 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use map_inspect::demo::DemoOptions;
+use map_inspect::dump::{self, DumpOptions, Format, Source};
+use map_inspect::report::{Arrays, Filter};
 use map_inspect::{replay, script};
 
 /// Look inside Go 1.19 maps: header, flag bits, tophash states, bucket memory.
 #[derive(Parser)]
-#[command(name = "map-inspect", version, about, long_about = None)]
+#[command(
+    name = "map-inspect",
+    version,
+    about,
+    long_about = "Look inside Go 1.19 maps: the 48-byte hmap header, its flag bits, every \
+bucket's tophash states, keys, elems and raw bytes, overflow chains, old buckets mid-grow and \
+their evacuation marks, preallocated overflow buckets.\n\n\
+The maps come from a built-in demo (a gomap map stopped mid-grow), a snapshot file written by \
+the gomap crate, or a live process (a Go 1.19 program or a Rust program using gomap), read \
+with process_vm_readv.",
+    after_help = "Examples:
+  map-inspect dump                                  the demo: a map stopped mid-grow
+  map-inspect dump --types string:int64 --keys 100  the demo with other types and sizes
+  map-inspect dump map.snap --bucket 3              bucket 3 of a snapshot, with its chain
+  map-inspect dump --go --pid 4242 --addr 0xc000076000 --types uint64:string
+                                                    a map in a running Go 1.19 program
+  map-inspect replay examples/grow.script           Go's map memory after a script, as JSON
+
+Run `map-inspect dump --help` for every dump option."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -17,6 +39,27 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Show a map's header, flags, extra, buckets (tophash states, keys, elems, hex dumps),
+    /// overflow chains, old buckets and a summary: from the demo, a snapshot, or a process.
+    ///
+    /// With no FILE and no --pid, dumps the built-in demo: a gomap map built in this process
+    /// and stopped in the middle of a grow, so that old buckets, evacuation marks
+    /// (EVACUATED_X/Y/EMPTY), overflow chains and preallocated buckets all show. The demo
+    /// inserts --keys keys, deletes --deletes of them, then inserts new keys until a grow
+    /// starts and makes --grow-writes more writes.
+    ///
+    /// Examples:
+    ///   map-inspect dump                                 the demo
+    ///   map-inspect dump --no-hex --new                  the demo, current array, no hex
+    ///   map-inspect dump --types uint64:string --keys 200 --deletes 20
+    ///   map-inspect dump --save-snapshot demo.snap       ... and keep it in a file
+    ///   map-inspect dump demo.snap --format json         a snapshot, as JSON
+    ///   map-inspect dump --pid 4242 --addr 0x7ffd5a1c2e40 --types u64:u64
+    ///                                                    a gomap map in a Rust process
+    ///   map-inspect dump --go --pid 4242 --addr 0xc000076000 --key-size 8 --elem-size 16
+    ///                                                    a Go map, sizes only
+    #[command(verbatim_doc_comment)]
+    Dump(Box<DumpArgs>),
     /// Run an operation script on gomap and print Go's map memory at each `dump`, as JSON.
     ///
     /// The output is the same JSON the Go oracle (tests/go-oracle) writes for a real Go
@@ -39,6 +82,189 @@ enum Command {
         #[arg(long)]
         compact: bool,
     },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    /// Tables, slot lists and labelled hex dumps.
+    Text,
+    /// The gomap-dump/1 JSON document (docs/dump-json.md).
+    Json,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum ColorArg {
+    /// Colour when standard output is a terminal (and NO_COLOR is not set).
+    Auto,
+    /// Always colour (ANSI escapes).
+    Always,
+    /// Never colour.
+    Never,
+}
+
+#[derive(Args)]
+struct DumpArgs {
+    /// A snapshot file to read (written by gomap's `Snapshot::to_bytes` or by
+    /// `--save-snapshot`). Example: map-inspect dump map.snap
+    #[arg(value_name = "FILE")]
+    file: Option<PathBuf>,
+
+    /// Read a live process's memory (process_vm_readv); needs --addr and the types.
+    /// Example: --pid 4242 --addr 0xc000076000 --types uint64:string
+    #[arg(
+        long,
+        requires = "addr",
+        conflicts_with = "file",
+        help_heading = "Live process"
+    )]
+    pid: Option<i32>,
+    /// Address of the map's header in that process: for Go, the map value (a *hmap, print it
+    /// with *(*unsafe.Pointer)(unsafe.Pointer(&m))); for gomap, `m.header() as *const _`.
+    /// Decimal or 0x hex. Example: --addr 0xc000076000
+    #[arg(long, requires = "pid", value_parser = parse_u64, help_heading = "Live process")]
+    addr: Option<u64>,
+    /// The process is a Go 1.19 program: --types takes Go type names only.
+    /// Example: --go --pid 4242 --addr 0xc000076000 --types uint64:string
+    #[arg(long, requires = "pid", help_heading = "Live process")]
+    go: bool,
+    /// Key and elem types, KEY:ELEM: bool, int8..int64, uint8..uint64 (u8.., i8..), int,
+    /// uint, uintptr, float32, float64, string, [N]uint8; for gomap maps also usize, isize,
+    /// char, u128, i128, (), &str, [u8; N]. Decodes keys and elems; for the demo, chooses
+    /// the map's types. Example: --types uint64:string
+    #[arg(long, value_name = "KEY:ELEM")]
+    types: Option<String>,
+    /// Key size in bytes when the types are not known (slots are shown as hex).
+    /// Example: --key-size 8 --elem-size 16
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "pid",
+        help_heading = "Live process"
+    )]
+    key_size: Option<usize>,
+    /// Elem size in bytes when the types are not known. Example: --elem-size 16
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "pid",
+        help_heading = "Live process"
+    )]
+    elem_size: Option<usize>,
+
+    /// Demo: keys inserted first (keys 0..N). Example: --keys 200
+    #[arg(long, value_name = "N", conflicts_with_all = ["file", "pid"], help_heading = "Demo")]
+    keys: Option<usize>,
+    /// Demo: the make(map, hint) size hint. Example: --hint 100
+    #[arg(long, value_name = "N", conflicts_with_all = ["file", "pid"], help_heading = "Demo")]
+    hint: Option<usize>,
+    /// Demo: how many of the first keys to delete, evenly spread (they leave EMPTY_ONE
+    /// holes). Example: --deletes 10
+    #[arg(long, value_name = "N", conflicts_with_all = ["file", "pid"], help_heading = "Demo")]
+    deletes: Option<usize>,
+    /// Demo: writes after the one that starts a grow (each evacuates at most 2 old
+    /// buckets). Example: --grow-writes 3
+    #[arg(long, value_name = "N", conflicts_with_all = ["file", "pid"], help_heading = "Demo")]
+    grow_writes: Option<usize>,
+    /// Demo: stop after operation N (0: right after make). Example: --at-op 40
+    #[arg(long, value_name = "N", conflicts_with_all = ["file", "pid"], help_heading = "Demo")]
+    at_op: Option<usize>,
+    /// Demo: seed of the hashkey and hash0 (the same seed builds the same map).
+    /// Example: --seed 42
+    #[arg(long, value_name = "N", value_parser = parse_u64, conflicts_with_all = ["file", "pid"], help_heading = "Demo")]
+    seed: Option<u64>,
+    /// Demo: also write the map's snapshot to FILE (read it back with `dump FILE`).
+    /// Example: --save-snapshot demo.snap
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["file", "pid"], help_heading = "Demo")]
+    save_snapshot: Option<PathBuf>,
+
+    /// Output format: text, or the documented JSON schema gomap-dump/1.
+    /// Example: --format json
+    #[arg(long, value_enum, default_value = "text", help_heading = "Output")]
+    format: FormatArg,
+    /// Colour the text output: auto (only on a terminal), always, never.
+    /// Example: --color always | less -R
+    #[arg(long, value_enum, default_value = "auto", help_heading = "Output")]
+    color: ColorArg,
+    /// Show only bucket N (with its overflow chain) of the current and old arrays; N past
+    /// 2^B picks a preallocated bucket. Example: --bucket 3
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    bucket: Option<usize>,
+    /// Show only the old array (buckets being evacuated). Example: --old
+    #[arg(long, conflicts_with = "new", help_heading = "Output")]
+    old: bool,
+    /// Show only the current array. Example: --new
+    #[arg(long, help_heading = "Output")]
+    new: bool,
+    /// Leave out the hex dumps (and the bytes in JSON). Example: --no-hex
+    #[arg(long, help_heading = "Output")]
+    no_hex: bool,
+    /// Show at most N buckets. Example: --max-buckets 10
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    max_buckets: Option<usize>,
+    /// Read at most this many MiB of map memory (a guard against corrupt headers).
+    /// Example: --limit-mib 4096
+    #[arg(
+        long,
+        value_name = "MIB",
+        default_value_t = 1024,
+        help_heading = "Output"
+    )]
+    limit_mib: u64,
+}
+
+impl DumpArgs {
+    fn options(self) -> DumpOptions {
+        let source = if let Some(pid) = self.pid {
+            Source::Process {
+                pid,
+                addr: self.addr.unwrap_or(0),
+                go: self.go,
+            }
+        } else if let Some(f) = self.file {
+            Source::Snapshot(f)
+        } else {
+            let d = DemoOptions::default();
+            Source::Demo(DemoOptions {
+                keys: self.keys.unwrap_or(d.keys),
+                hint: self.hint.unwrap_or(d.hint),
+                deletes: self.deletes.unwrap_or(d.deletes),
+                grow_writes: self.grow_writes.unwrap_or(d.grow_writes),
+                at_op: self.at_op,
+                seed: self.seed.unwrap_or(d.seed),
+                ..d
+            })
+        };
+        let choice = match self.color {
+            ColorArg::Auto => "auto",
+            ColorArg::Always => "always",
+            ColorArg::Never => "never",
+        };
+        DumpOptions {
+            source,
+            types: self.types,
+            key_size: self.key_size,
+            elem_size: self.elem_size,
+            save_snapshot: self.save_snapshot,
+            format: match self.format {
+                FormatArg::Text => Format::Text,
+                FormatArg::Json => Format::Json,
+            },
+            color: dump::color_for(choice, std::io::IsTerminal::is_terminal(&std::io::stdout())),
+            filter: Filter {
+                bucket: self.bucket,
+                arrays: if self.old {
+                    Arrays::Old
+                } else if self.new {
+                    Arrays::New
+                } else {
+                    Arrays::Both
+                },
+                max_buckets: self.max_buckets,
+                hex: !self.no_hex,
+            },
+            limit_mib: self.limit_mib,
+        }
+    }
 }
 
 fn parse_u64(s: &str) -> Result<u64, String> {
@@ -66,6 +292,10 @@ fn read_input(path: &PathBuf) -> Result<String, String> {
 
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
+        Command::Dump(args) => {
+            let out = dump::run(&args.options())?;
+            print_stdout(out.trim_end())
+        }
         Command::Replay {
             script: path,
             hashkey,

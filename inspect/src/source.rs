@@ -67,6 +67,16 @@ impl<'a> SnapshotReader<'a> {
     }
 }
 
+impl SnapshotReader<'_> {
+    fn missing(&self, addr: u64, len: usize) -> ReadError {
+        ReadError {
+            addr,
+            len,
+            reason: format!("not in {} (no region holds it)", self.name),
+        }
+    }
+}
+
 impl MemoryReader for SnapshotReader<'_> {
     fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), ReadError> {
         match self.snap.read(addr, buf.len()) {
@@ -74,11 +84,15 @@ impl MemoryReader for SnapshotReader<'_> {
                 buf.copy_from_slice(b);
                 Ok(())
             }
-            None => Err(ReadError {
-                addr,
-                len: buf.len(),
-                reason: format!("not in {} (no region holds it)", self.name),
-            }),
+            None => Err(self.missing(addr, buf.len())),
+        }
+    }
+    /// Checks that a region holds the bytes before allocating: a corrupt snapshot cannot
+    /// make the reader allocate more than the file holds.
+    fn read_vec(&self, addr: u64, len: usize) -> Result<Vec<u8>, ReadError> {
+        match self.snap.read(addr, len) {
+            Some(b) => Ok(b.to_vec()),
+            None => Err(self.missing(addr, len)),
         }
     }
     fn describe(&self) -> String {
@@ -103,7 +117,9 @@ impl ProcessReader {
         if r != 0 {
             let err = std::io::Error::last_os_error();
             if err.raw_os_error() == Some(libc::ESRCH) {
-                return Err(format!("no process with pid {pid} (has it exited?)"));
+                return Err(format!(
+                    "no process with pid {pid} (has it exited? check the pid with `ps -p {pid}`)"
+                ));
             }
             // EPERM: it exists; reading may still fail, which `read` reports.
         }
@@ -132,13 +148,9 @@ impl MemoryReader for ProcessReader {
         if n < 0 {
             let err = std::io::Error::last_os_error();
             let hint = match err.raw_os_error() {
-                Some(libc::EFAULT) => "the address is not mapped in that process".to_string(),
+                Some(libc::EFAULT) => NOT_MAPPED.to_string(),
                 Some(libc::ESRCH) => format!("process {} has exited", self.pid),
-                Some(libc::EPERM) => format!(
-                    "permission denied reading pid {}: run as the same user with ptrace allowed \
-                     (e.g. `sudo sysctl kernel.yama.ptrace_scope=0`), or as root",
-                    self.pid
-                ),
+                Some(libc::EPERM) => permission_hint(self.pid),
                 _ => err.to_string(),
             };
             return Err(fail(hint));
@@ -150,7 +162,64 @@ impl MemoryReader for ProcessReader {
         }
         Ok(())
     }
+    /// Reads in chunks of at most [`PROCESS_CHUNK`] bytes, so that a wild size (a corrupt
+    /// header) fails at the first unmapped page instead of allocating it all first.
+    fn read_vec(&self, addr: u64, len: usize) -> Result<Vec<u8>, ReadError> {
+        if len <= PROCESS_CHUNK {
+            let mut v = vec![0u8; len];
+            self.read(addr, &mut v)?;
+            return Ok(v);
+        }
+        let mut v = Vec::new();
+        let mut done = 0usize;
+        while done < len {
+            let n = (len - done).min(PROCESS_CHUNK);
+            let at = addr.checked_add(done as u64).ok_or_else(|| ReadError {
+                addr,
+                len,
+                reason: "the range wraps around the address space".into(),
+            })?;
+            let start = v.len();
+            v.resize(start + n, 0);
+            self.read(at, &mut v[start..]).map_err(|e| ReadError {
+                addr,
+                len,
+                reason: format!("{} (at {:#x}, {} bytes in)", e.reason, e.addr, done),
+            })?;
+            done += n;
+        }
+        Ok(v)
+    }
     fn describe(&self) -> String {
         format!("pid {}", self.pid)
     }
+}
+
+/// The reason of a [`ProcessReader`] read at an address the process has not mapped.
+pub const NOT_MAPPED: &str = "the address is not mapped in that process";
+
+/// The largest single `process_vm_readv` the [`ProcessReader`] makes.
+pub const PROCESS_CHUNK: usize = 1 << 20;
+
+/// Why reading another process's memory may be denied, and what to do about it.
+fn permission_hint(pid: i32) -> String {
+    let yama = std::fs::read_to_string("/proc/sys/kernel/yama/ptrace_scope")
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok());
+    let fix = match yama {
+        Some(1) => "Yama's ptrace_scope is 1: only a parent may read its child's memory. Run \
+                    map-inspect as root (sudo), let the target allow it \
+                    (prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY)), or set \
+                    `sudo sysctl kernel.yama.ptrace_scope=0`"
+            .to_string(),
+        Some(2) => "Yama's ptrace_scope is 2: only root (CAP_SYS_PTRACE) may read another \
+                    process's memory. Run map-inspect with sudo"
+            .to_string(),
+        Some(3) => "Yama's ptrace_scope is 3: reading another process's memory is disabled \
+                    until reboot. Dump a snapshot from inside the process instead"
+            .to_string(),
+        _ => "run map-inspect as the same user as the target, or as root (CAP_SYS_PTRACE)"
+            .to_string(),
+    };
+    format!("permission denied reading pid {pid}: {fix}")
 }

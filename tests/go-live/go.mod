@@ -1,0 +1,3 @@
+module golive
+
+go 1.19
