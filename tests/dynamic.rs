@@ -179,8 +179,21 @@ enum Op {
     Clear,
 }
 
+fn config() -> ProptestConfig {
+    if cfg!(miri) {
+        // No failure persistence under Miri: it needs the file system.
+        ProptestConfig {
+            cases: 2,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    } else {
+        ProptestConfig::with_cases(64)
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 2 } else { 64 }))]
+    #![proptest_config(config())]
     #[test]
     fn dyn_string_map_models_hashmap(ops in proptest::collection::vec(prop_oneof![
         8 => (0u16..600, any::<u16>()).prop_map(|(k, v)| Op::Insert(k, v)),
