@@ -49,6 +49,7 @@
 //! (`GoMap::with_hasher_in`). The `std` feature adds OS entropy for the process hashkey.
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![debugger_visualizer(gdb_script_file = "gdb/gomap.py")]
 
 #[cfg(feature = "alloc")]
 extern crate alloc as alloc_crate;

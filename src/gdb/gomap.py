@@ -1,0 +1,1 @@
+../../inspect/gdb/gomap.py

@@ -1,0 +1,3 @@
+module gdbtarget
+
+go 1.19
