@@ -56,7 +56,7 @@ fn oracle() -> Option<&'static Path> {
                 }
             };
             let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/go-oracle");
-            let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-oracle");
+            let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("go-oracle-{}", std::process::id()));
             std::fs::create_dir_all(&out_dir).expect("temp dir");
             let bin = out_dir.join("go-oracle");
             let mut cmd = Command::new(&go);
@@ -77,7 +77,7 @@ fn oracle() -> Option<&'static Path> {
 }
 
 fn run_oracle(bin: &Path, name: &str, text: &str) -> Trace {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scenarios");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scenarios-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{name}.script"));
     std::fs::write(&path, text).unwrap();
