@@ -284,6 +284,9 @@ fn same_size_grow_from_too_many_overflow_buckets() {
 }
 
 #[test]
+// Thousands of churn operations: too slow under Miri (the same code runs there through the
+// smaller same-size-grow test above and the model tests).
+#[cfg_attr(miri, ignore)]
 fn same_size_grow_in_progress_is_visible() {
     // A larger same-size grow (B = 5), caught mid-way.
     let mut m = det_map(13 << 4, 11);
@@ -484,7 +487,7 @@ fn lookups_never_write() {
         )
     };
     let before = snapshot(&m);
-    for q in 0..(2 * k) {
+    for q in (0..(2 * k)).step_by(if cfg!(miri) { 7 } else { 1 }) {
         let _ = m.get(&q);
         let _ = m.contains_key(&q);
     }
