@@ -62,6 +62,13 @@ pub const MAX_ALLOC: usize = 1 << 48;
 #[cfg(not(target_pointer_width = "64"))]
 pub const MAX_ALLOC: usize = usize::MAX;
 
+/// Whether an allocation of `bytes` is within Go's [`MAX_ALLOC`] (always true on 32-bit
+/// targets, where `MAX_ALLOC` is `usize::MAX`).
+#[allow(clippy::absurd_extreme_comparisons)]
+pub const fn within_max_alloc(bytes: usize) -> bool {
+    bytes <= MAX_ALLOC
+}
+
 bitflags::bitflags! {
     /// The `hmap.flags` byte.
     #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]

@@ -11,7 +11,7 @@ use crate::entry::{Entry, OccupiedEntry, VacantEntry};
 use crate::error::{handle_error, TryInsertError, TryReserveError};
 use crate::hash::{GoHasher, MapHasher};
 use crate::iter::{Drain, IntoIter, IntoKeys, IntoValues, Iter, IterMut, Keys, Values, ValuesMut};
-use crate::layout::{b_for_hint, over_load_factor, BucketLayout, Hmap, MAX_ALLOC};
+use crate::layout::{b_for_hint, over_load_factor, within_max_alloc, BucketLayout, Hmap};
 use crate::rand::{FastRand, RandSource};
 use crate::raw::{RawIter, RawMap, Slot, Typed};
 use crate::view::RawView;
@@ -342,6 +342,10 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, 
     }
 
     /// Removes `k` (Go's `delete(m, k)`) and returns its value.
+    ///
+    /// During a grow, a remove first evacuates up to two old buckets, as Go's `mapdelete`
+    /// does, which can allocate overflow buckets; if that memory is not available it follows
+    /// the infallible policy (`handle_alloc_error`).
     #[inline]
     pub fn remove<Q>(&mut self, k: &Q) -> Option<V>
     where
@@ -522,7 +526,7 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, 
             return Ok(());
         }
         let bytes = target.checked_mul(self.layout().bucketsize);
-        if !matches!(bytes, Some(b) if b <= MAX_ALLOC) {
+        if !matches!(bytes, Some(b) if within_max_alloc(b)) {
             return Err(TryReserveError::capacity_overflow());
         }
         let r = self.raw.rebuild(b_for_hint(target));

@@ -2,14 +2,23 @@
 //! gomap and std's `HashMap`. After every step the contents must agree, and Go's invariants
 //! must hold on the raw memory (see `common::check_invariants`). Every case also checks, with a
 //! counting allocator, that the map frees everything it allocated.
+//!
+//! The same model runs over each allocator of `gomap::alloc` (see `AllocCase`): Go's size
+//! classes, the counting allocator, a fixed arena and (with the `libc` feature) the C library.
+//! There the counting allocator also checks, after every step, that the live bytes equal what
+//! the map says it holds (`allocated_bytes`), and each allocator checks its own leaks at the
+//! end. A second model (`PanicOp`) makes `Hash` and `Eq` panic during inserts and removes, and
+//! checks that nothing leaks either.
 
 mod common;
 
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::hash::Hash;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use common::{check_invariants, Counting};
+use gomap::alloc::{Allocator, Arena, CountingAlloc, Global, MemStats, SizeClassAlloc};
 use gomap::{GoHasher, GoMap, HashAdapter, MapHasher, SeededRand};
 use proptest::prelude::*;
 
@@ -133,10 +142,21 @@ impl Kind for Byte {
 }
 
 fn run<T: Kind>(ops: &[Op], seed: u64, hint: usize) {
-    let alloc = Counting::default();
+    TestCounting::with(Model::<T>::new(ops, seed, hint));
+}
+
+/// Runs the model in `alloc`. `live` returns the allocator's live bytes, if it counts them;
+/// they must equal the map's `allocated_bytes()` after every step.
+fn run_in<T: Kind, A: Allocator>(
+    ops: &[Op],
+    seed: u64,
+    hint: usize,
+    alloc: A,
+    live: &dyn Fn() -> Option<u64>,
+) {
     {
-        let mut m: GoMap<T::K, T::V, T::H, Counting, SeededRand> =
-            GoMap::from_parts(hint, T::hasher(), alloc.clone(), SeededRand::new(seed));
+        let mut m: GoMap<T::K, T::V, T::H, A, SeededRand> =
+            GoMap::from_parts(hint, T::hasher(), alloc, SeededRand::new(seed));
         let mut model: HashMap<T::K, T::V> = HashMap::new();
         for op in ops {
             match *op {
@@ -207,6 +227,13 @@ fn run<T: Kind>(ops: &[Op], seed: u64, hint: usize) {
             }
             check_invariants(&m);
             assert_eq!(m.len(), model.len());
+            if let Some(live) = live() {
+                assert_eq!(
+                    live,
+                    m.allocated_bytes() as u64,
+                    "allocated_bytes() against the allocator's live bytes after {op:?}"
+                );
+            }
             if matches!(op, Op::Iterate | Op::Reserve(_) | Op::Shrink | Op::Clear) {
                 let mut n = 0;
                 for (k, v) in m.iter() {
@@ -223,7 +250,6 @@ fn run<T: Kind>(ops: &[Op], seed: u64, hint: usize) {
         }
         assert_eq!(rest, model);
     }
-    alloc.assert_no_leak();
 }
 
 fn config() -> ProptestConfig {
@@ -265,4 +291,340 @@ proptest! {
     fn model_u8(ops in ops(256), seed in any::<u64>(), hint in 0usize..20) {
         run::<Byte>(&ops, seed, hint);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The allocators.
+
+/// Something to run with a map in a given allocator.
+trait Body {
+    /// Runs with `alloc`; `live` returns the allocator's live bytes (if it counts them), which
+    /// must equal the map's `allocated_bytes()` between operations.
+    fn run<A: Allocator>(self, alloc: A, live: &dyn Fn() -> Option<u64>);
+}
+
+/// The model above, for key/value kind `T`.
+struct Model<'a, T> {
+    ops: &'a [Op],
+    seed: u64,
+    hint: usize,
+    kind: std::marker::PhantomData<T>,
+}
+
+impl<'a, T: Kind> Model<'a, T> {
+    fn new(ops: &'a [Op], seed: u64, hint: usize) -> Self {
+        Model {
+            ops,
+            seed,
+            hint,
+            kind: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: Kind> Body for Model<'_, T> {
+    fn run<A: Allocator>(self, alloc: A, live: &dyn Fn() -> Option<u64>) {
+        run_in::<T, A>(self.ops, self.seed, self.hint, alloc, live);
+    }
+}
+
+/// An allocator under test: sets it up, runs a body with a map in it, then checks that the
+/// map freed everything (and, for allocators that hold memory of their own, that they did).
+trait AllocCase {
+    fn with<B: Body>(body: B);
+}
+
+fn assert_no_leak(s: MemStats, what: &str) {
+    assert_eq!(
+        s.HeapAlloc, 0,
+        "{what}: live bytes after the map was dropped ({s:?})"
+    );
+    assert_eq!(s.Mallocs, s.Frees, "{what}: mallocs != frees ({s:?})");
+    assert_eq!(s.HeapObjects, 0, "{what}: live objects ({s:?})");
+}
+
+/// The tests' own counting allocator over the global heap (with failure injection, unused
+/// here).
+struct TestCounting;
+impl AllocCase for TestCounting {
+    fn with<B: Body>(body: B) {
+        let alloc = Counting::default();
+        body.run(alloc.clone(), &|| Some(alloc.live() as u64));
+        alloc.assert_no_leak();
+    }
+}
+
+/// `gomap::alloc::CountingAlloc` over the global heap.
+struct CountingGlobal;
+impl AllocCase for CountingGlobal {
+    fn with<B: Body>(body: B) {
+        let counting = CountingAlloc::new(Global);
+        body.run(&counting, &|| Some(counting.live_bytes()));
+        assert_no_leak(counting.read_mem_stats(), "CountingAlloc<Global>");
+    }
+}
+
+/// Go's size classes over the global heap. The spans the size classes take from the heap are
+/// counted too, and must all be returned.
+struct SizeClasses;
+impl AllocCase for SizeClasses {
+    fn with<B: Body>(body: B) {
+        let counting = CountingAlloc::new(SizeClassAlloc::new(CountingAlloc::new(Global)));
+        body.run(&counting, &|| Some(counting.live_bytes()));
+        assert_no_leak(counting.read_mem_stats(), "the map, in SizeClassAlloc");
+        let classes = counting.into_inner();
+        let s = classes.stats();
+        assert_eq!(
+            (
+                s.small_objects,
+                s.small_bytes,
+                s.large_objects,
+                s.large_bytes
+            ),
+            (0, 0, 0, 0),
+            "SizeClassAlloc still counts live objects: {s:?}"
+        );
+        let parent = classes.into_parent();
+        assert_no_leak(parent.read_mem_stats(), "SizeClassAlloc's spans");
+    }
+}
+
+/// A fixed arena over a buffer (large enough for every model run).
+struct FixedArena;
+impl AllocCase for FixedArena {
+    fn with<B: Body>(body: B) {
+        let bytes = if cfg!(miri) { 1 << 20 } else { 4 << 20 };
+        let mut buf = vec![0u8; bytes];
+        let arena = Arena::new(&mut buf);
+        let counting = CountingAlloc::new(&arena);
+        body.run(&counting, &|| Some(counting.live_bytes()));
+        assert_no_leak(counting.read_mem_stats(), "the map, in an Arena");
+        assert_eq!(arena.used_bytes(), 0, "arena bytes still in use");
+        assert!(
+            arena.is_pristine(),
+            "the arena's free blocks did not merge back"
+        );
+    }
+}
+
+/// The C library's allocator.
+#[cfg(feature = "libc")]
+struct Libc;
+#[cfg(feature = "libc")]
+impl AllocCase for Libc {
+    fn with<B: Body>(body: B) {
+        let counting = CountingAlloc::new(gomap::alloc::LibcAlloc);
+        body.run(&counting, &|| Some(counting.live_bytes()));
+        assert_no_leak(counting.read_mem_stats(), "CountingAlloc<LibcAlloc>");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Panics in Hash and Eq during inserts and removes.
+
+thread_local! {
+    /// Hashing a `PanicKey` whose id is below this panics.
+    static HASH_PANICS_BELOW: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// Comparing a stored `PanicKey` with this id panics.
+    static EQ_PANICS_ON: std::cell::Cell<Option<u32>> = const { std::cell::Cell::new(None) };
+}
+
+/// A key whose `Hash` and `Eq` panic on demand. Each is still a function of the key (a given
+/// key either always panics or never does while a trigger is set), as the map requires.
+#[derive(Clone, Debug, Eq)]
+struct PanicKey(u32);
+
+impl Hash for PanicKey {
+    fn hash<S: std::hash::Hasher>(&self, state: &mut S) {
+        if self.0 < HASH_PANICS_BELOW.with(|c| c.get()) {
+            panic!("hash of key {}", self.0);
+        }
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for PanicKey {
+    fn eq(&self, other: &Self) -> bool {
+        if EQ_PANICS_ON.with(|c| c.get()) == Some(self.0) {
+            panic!("eq of key {}", self.0);
+        }
+        self.0 == other.0
+    }
+}
+
+#[derive(Clone, Debug)]
+enum PanicOp {
+    Insert(u32, u32),
+    Remove(u32),
+    /// Insert while hashing any key below the bound panics (the new key's own hash, or an old
+    /// key's during the evacuation the insert does).
+    InsertHashPanic(u32, u32, u32),
+    /// Remove while hashing any key below the bound panics.
+    RemoveHashPanic(u32, u32),
+    /// Insert while comparing the stored key with this id panics.
+    InsertEqPanic(u32, u32, u32),
+}
+
+fn panic_ops() -> impl Strategy<Value = Vec<PanicOp>> {
+    let keys = if cfg!(miri) { 120u32 } else { 600 };
+    let op = prop_oneof![
+        40 => (0..keys, any::<u32>()).prop_map(|(k, v)| PanicOp::Insert(k, v)),
+        10 => (0..keys).prop_map(PanicOp::Remove),
+        8 => (0..keys, any::<u32>(), 0..keys).prop_map(|(k, v, b)| PanicOp::InsertHashPanic(k, v, b)),
+        4 => (0..keys, 0..keys).prop_map(|(k, b)| PanicOp::RemoveHashPanic(k, b)),
+        4 => (0..keys, any::<u32>(), 0..keys).prop_map(|(k, v, e)| PanicOp::InsertEqPanic(k, v, e)),
+    ];
+    let len = if cfg!(miri) { 1..80 } else { 1..600 };
+    proptest::collection::vec(op, len)
+}
+
+/// Runs `f` with a panic trigger set, and clears the trigger afterwards (also on unwind).
+fn triggered<T>(below: u32, eq_on: Option<u32>, f: impl FnOnce() -> T) -> std::thread::Result<T> {
+    struct Clear;
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            HASH_PANICS_BELOW.with(|c| c.set(0));
+            EQ_PANICS_ON.with(|c| c.set(None));
+        }
+    }
+    let _clear = Clear;
+    HASH_PANICS_BELOW.with(|c| c.set(below));
+    EQ_PANICS_ON.with(|c| c.set(eq_on));
+    catch_unwind(AssertUnwindSafe(f))
+}
+
+/// A model run in which some inserts and removes panic: a panicking operation must leave the
+/// map as it was, every other one must agree with std's `HashMap`, and (checked by the
+/// `AllocCase`) dropping the map afterwards must free everything.
+struct PanicModel<'a> {
+    ops: &'a [PanicOp],
+    seed: u64,
+}
+
+impl Body for PanicModel<'_> {
+    fn run<A: Allocator>(self, alloc: A, live: &dyn Fn() -> Option<u64>) {
+        type Std = HashAdapter<std::collections::hash_map::RandomState>;
+        let mut m: GoMap<PanicKey, String, Std, A, SeededRand> = GoMap::from_parts(
+            0,
+            HashAdapter(Default::default()),
+            alloc,
+            SeededRand::new(self.seed),
+        );
+        let mut model: HashMap<u32, String> = HashMap::new();
+        for op in self.ops {
+            match *op {
+                PanicOp::Insert(k, v) => {
+                    assert_eq!(
+                        m.insert(PanicKey(k), v.to_string()),
+                        model.insert(k, v.to_string())
+                    );
+                }
+                PanicOp::Remove(k) => {
+                    assert_eq!(m.remove(&PanicKey(k)), model.remove(&k));
+                }
+                PanicOp::InsertHashPanic(k, v, below) => {
+                    // On a panic the map must be unchanged: checked below.
+                    let r = triggered(below, None, || m.insert(PanicKey(k), v.to_string()));
+                    if let Ok(old) = r {
+                        assert!(k >= below, "hashing key {k} did not panic");
+                        assert_eq!(old, model.insert(k, v.to_string()));
+                    }
+                }
+                PanicOp::RemoveHashPanic(k, below) => {
+                    // (A remove from an empty map need not hash the key.)
+                    if let Ok(old) = triggered(below, None, || m.remove(&PanicKey(k))) {
+                        assert_eq!(old, model.remove(&k));
+                    }
+                }
+                PanicOp::InsertEqPanic(k, v, on) => {
+                    if let Ok(old) = triggered(0, Some(on), || m.insert(PanicKey(k), v.to_string()))
+                    {
+                        assert_eq!(old, model.insert(k, v.to_string()));
+                    }
+                }
+            }
+            check_invariants(&m);
+            assert_eq!(m.len(), model.len(), "after {op:?}");
+            for (k, v) in &model {
+                assert_eq!(m.get(&PanicKey(*k)), Some(v), "key {k} after {op:?}");
+            }
+            if let Some(live) = live() {
+                assert_eq!(live, m.allocated_bytes() as u64, "after {op:?}");
+            }
+        }
+    }
+}
+
+fn alloc_config() -> ProptestConfig {
+    if cfg!(miri) {
+        ProptestConfig {
+            cases: 1,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    } else {
+        ProptestConfig::with_cases(24)
+    }
+}
+
+proptest! {
+    #![proptest_config(alloc_config())]
+
+    #[test]
+    fn model_panics(ops in panic_ops(), seed in any::<u64>()) {
+        TestCounting::with(PanicModel { ops: &ops, seed });
+    }
+}
+
+/// The model tests (every key kind, and the panic model) over one allocator.
+macro_rules! alloc_models {
+    ($($(#[$attr:meta])* $case:ident => $name:ident;)*) => {$(
+        $(#[$attr])*
+        mod $name {
+            use super::*;
+
+            proptest! {
+                #![proptest_config(alloc_config())]
+
+                #[test]
+                fn u64(ops in ops(3000), seed in any::<u64>(), hint in 0usize..300) {
+                    $case::with(Model::<U64>::new(&ops, seed, hint));
+                }
+
+                // Under Miri only the u64 and panic models run: they cover every kind of
+                // request a map makes (zeroed buckets and arrays, uninitialized lists, frees),
+                // and the other kinds already run under Miri over the tests' allocator.
+                #[test]
+                #[cfg_attr(miri, ignore)]
+                fn box_str(ops in ops(2000), seed in any::<u64>(), hint in 0usize..100) {
+                    $case::with(Model::<BoxStr>::new(&ops, seed, hint));
+                }
+
+                #[test]
+                #[cfg_attr(miri, ignore)]
+                fn indirect(ops in ops(600), seed in any::<u64>(), hint in 0usize..60) {
+                    $case::with(Model::<Indirect>::new(&ops, seed, hint));
+                }
+
+                #[test]
+                #[cfg_attr(miri, ignore)]
+                fn u8(ops in ops(256), seed in any::<u64>(), hint in 0usize..20) {
+                    $case::with(Model::<Byte>::new(&ops, seed, hint));
+                }
+
+                #[test]
+                fn panics(ops in panic_ops(), seed in any::<u64>()) {
+                    $case::with(PanicModel { ops: &ops, seed });
+                }
+            }
+        }
+    )*};
+}
+
+alloc_models! {
+    CountingGlobal => counting_alloc;
+    SizeClasses => size_class_alloc;
+    FixedArena => arena;
+    #[cfg(feature = "libc")]
+    Libc => libc_alloc;
 }

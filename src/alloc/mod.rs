@@ -1,16 +1,59 @@
-//! Allocation: Go's malloc size classes, and allocator-api2 glue.
+//! Allocation: Go's malloc size classes, allocator-api2 glue, and allocators for maps.
 //!
 //! Every byte a [`GoMap`](crate::GoMap) uses comes from its `A: Allocator`
 //! ([`allocator_api2::alloc::Allocator`]). Go's heap rounds small allocations up to one of its
 //! size classes; `make_bucket_array` uses that rounding ([`roundupsize`]) to decide how many
 //! overflow buckets to preallocate, so the table is part of the layout model.
+//!
+//! The allocators here make that useful:
+//!
+//! | allocator | what it is for |
+//! |---|---|
+//! | [`SizeClassAlloc`] | Go's heap sizes: small objects from Go's size classes, carved from spans of whole pages taken from a parent allocator (Go's `mcache`/`mspan`) |
+//! | [`CountingAlloc`] | making memory visible: Go's `MemStats` numbers (`Mallocs`, `Frees`, `HeapAlloc`, ...) and the peak, with atomics |
+//! | [`Arena`], [`StaticArena`] | no heap at all: a fixed buffer (borrowed, or a `static`), with freed blocks reused |
+//! | `LibcAlloc` (feature `libc`, Unix) | `malloc`/`calloc`/`posix_memalign`/`free`, for `no_std` programs on hosted targets |
+//!
+//! They compose: `CountingAlloc<SizeClassAlloc<Global>>` counts what a map asks for, while
+//! `SizeClassAlloc::stats` tells what Go's heap would have given it. Every one is usable by
+//! reference (`&A` is an allocator too), so one allocator can serve several maps.
+//!
+//! When an allocator runs out, `try_insert`/`try_reserve` return an error and leave the map
+//! unchanged; the infallible methods call `handle_alloc_error`, which aborts (without the
+//! `alloc` feature, they panic).
 
 #[cfg(feature = "alloc")]
 pub use allocator_api2::alloc::Global;
 pub use allocator_api2::alloc::{AllocError, Allocator};
 
+mod arena;
+mod counting;
+#[cfg(all(feature = "libc", unix))]
+mod libc_alloc;
 mod size_class;
-pub use size_class::{roundupsize, size_class, CLASS_TO_SIZE, MAX_SMALL_SIZE, PAGE_SIZE};
+mod size_class_alloc;
+mod spin;
+
+pub use arena::{Arena, StaticArena};
+pub use counting::{CountingAlloc, MemStats};
+#[cfg(all(feature = "libc", unix))]
+pub use libc_alloc::LibcAlloc;
+pub use size_class::{
+    class_align, roundupsize, size_class, CLASS_TO_ALLOCNPAGES, CLASS_TO_SIZE, MAX_SMALL_SIZE,
+    PAGE_SIZE,
+};
+pub use size_class_alloc::{SizeClassAlloc, SizeClassStats};
+
+/// The block for a zero-sized request (Go's `zerobase`): no memory, a dangling pointer aligned
+/// to `align`, length 0. The allocators ignore its deallocation.
+#[inline]
+fn dangling(align: usize) -> core::ptr::NonNull<[u8]> {
+    // A pointer without provenance, at a non-zero multiple of `align`.
+    let p = core::ptr::null_mut::<u8>().wrapping_add(align);
+    // SAFETY: an alignment is never zero, so `p` is not null.
+    let p = unsafe { core::ptr::NonNull::new_unchecked(p) };
+    core::ptr::NonNull::slice_from_raw_parts(p, 0)
+}
 
 /// The default allocator type parameter when the `alloc` feature is off: there is no global
 /// heap, so every allocation fails. Construct maps with an allocator of your own

@@ -14,6 +14,30 @@ pub const CLASS_TO_SIZE: [u16; 68] = [
     32768,
 ];
 
+/// Go's `class_to_allocnpages`: how many 8192-byte pages one span of each size class spans
+/// (class 0 is unused). A span of class `c` holds `pages * 8192 / CLASS_TO_SIZE[c]` objects.
+pub const CLASS_TO_ALLOCNPAGES: [u8; 68] = [
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 2, 1, 2, 1, 2, 1, 3, 2, 3, 1, 3, 2, 3, 4, 5, 6, 1, 7, 6, 5, 4, 3, 5, 7, 2, 9, 7, 5, 8,
+    3, 10, 7, 4,
+];
+
+/// The alignment every object of size class `c` has in Go's heap: spans start on a page, so
+/// an object at `i * size` is aligned to the largest power of two dividing `size`, at most the
+/// page size (the "min align" column of Go's size class table). 0 for class 0.
+pub const fn class_align(c: usize) -> usize {
+    let size = CLASS_TO_SIZE[c] as usize;
+    if size == 0 {
+        return 0;
+    }
+    let a = 1usize << size.trailing_zeros();
+    if a > PAGE_SIZE {
+        PAGE_SIZE
+    } else {
+        a
+    }
+}
+
 /// The size class that serves `size` bytes (1..=67), or `None` for a large object (>= 32768
 /// bytes, which Go serves with whole pages) or for size 0.
 pub const fn size_class(size: usize) -> Option<usize> {

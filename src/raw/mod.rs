@@ -187,7 +187,7 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
     ) -> Result<Self, TryReserveError> {
         let mut m = Self::new_empty(shape, alloc, rand);
         let hint = match hint.checked_mul(m.l().bucketsize) {
-            Some(mem) if mem <= MAX_ALLOC => hint,
+            Some(mem) if within_max_alloc(mem) => hint,
             _ => 0,
         };
         let b = b_for_hint(hint);
@@ -931,10 +931,25 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
                 }
             }
             total += heap * bs;
-            // The reserve (not Go-visible): spare buckets and a spare array.
+            // The reserve (not Go-visible): spare buckets, array, extra, lists and boxes, and
+            // an old array parked while an iteration that deletes runs.
             total += self.nspare * bs;
-            if let Some((_, b)) = self.spare_array {
+            for (_, b) in self.spare_array.into_iter().chain(self.zombie) {
                 total += self.l().array_bytes(b).unwrap_unchecked();
+            }
+            if !self.spare_extra.is_null() {
+                total += MapExtra::SIZE;
+            }
+            for s in self.spare_slices {
+                if !s.is_null() {
+                    total += GoSlice::SIZE + (*s).cap * PTR;
+                }
+            }
+            if !self.spare_boxes.0.is_null() {
+                total += self.shape.key_box().size();
+            }
+            if !self.spare_boxes.1.is_null() {
+                total += self.shape.elem_box().size();
             }
             total += h.count
                 * (if self.l().indirect_key {

@@ -1,0 +1,250 @@
+//! The Rust half of the Go side-by-side (benches/go/compare.sh): the same workloads, keys and
+//! timing method as benches/go/main.go (best of N runs, nanoseconds per operation), for gomap
+//! (Go's hash), gomap with foldhash, and hashbrown with foldhash. One JSON object per line.
+//!
+//! ```sh
+//! cargo bench --bench compare -- --runs 5 --sizes 1000,100000,1000000
+//! ```
+
+use std::hash::Hash;
+use std::hint::black_box;
+use std::time::Instant;
+
+use gomap::{GoHasher, GoMap, HashAdapter, MapHasher};
+
+type Fold = foldhash::fast::RandomState;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+trait Map<K> {
+    fn new() -> Self;
+    fn with_capacity(n: usize) -> Self;
+    fn insert(&mut self, k: K, v: u64);
+    fn get(&self, k: &K) -> Option<u64>;
+    fn remove(&mut self, k: &K) -> Option<u64>;
+    fn sum(&self) -> u64;
+}
+
+impl<K: PartialEq, H: MapHasher<K> + Default> Map<K> for GoMap<K, u64, H> {
+    fn new() -> Self {
+        GoMap::with_hasher(H::default())
+    }
+    fn with_capacity(n: usize) -> Self {
+        GoMap::with_capacity_and_hasher(n, H::default())
+    }
+    #[inline]
+    fn insert(&mut self, k: K, v: u64) {
+        GoMap::insert(self, k, v);
+    }
+    #[inline]
+    fn get(&self, k: &K) -> Option<u64> {
+        GoMap::get(self, k).copied()
+    }
+    #[inline]
+    fn remove(&mut self, k: &K) -> Option<u64> {
+        GoMap::remove(self, k)
+    }
+    fn sum(&self) -> u64 {
+        self.values().fold(0, |a, v| a.wrapping_add(*v))
+    }
+}
+
+impl<K: Hash + Eq> Map<K> for hashbrown::HashMap<K, u64, Fold> {
+    fn new() -> Self {
+        Self::default()
+    }
+    fn with_capacity(n: usize) -> Self {
+        Self::with_capacity_and_hasher(n, Fold::default())
+    }
+    #[inline]
+    fn insert(&mut self, k: K, v: u64) {
+        hashbrown::HashMap::insert(self, k, v);
+    }
+    #[inline]
+    fn get(&self, k: &K) -> Option<u64> {
+        hashbrown::HashMap::get(self, k).copied()
+    }
+    #[inline]
+    fn remove(&mut self, k: &K) -> Option<u64> {
+        hashbrown::HashMap::remove(self, k)
+    }
+    fn sum(&self) -> u64 {
+        self.values().fold(0, |a, v| a.wrapping_add(*v))
+    }
+}
+
+fn best(runs: usize, n: usize, mut f: impl FnMut() -> f64) -> f64 {
+    (0..runs).map(|_| f()).fold(f64::MAX, f64::min) / n as f64
+}
+
+fn time(f: impl FnOnce()) -> f64 {
+    let t = Instant::now();
+    f();
+    t.elapsed().as_nanos() as f64
+}
+
+fn bench<K: Clone, M: Map<K>>(name: &str, keys: &str, present: &[K], absent: &[K], runs: usize) {
+    let n = present.len();
+    let out = |w: &str, ns: f64| {
+        println!(
+            r#"{{"impl":"{name}","workload":"{w}","keys":"{keys}","n":{n},"ns_per_op":{ns:.3}}}"#
+        );
+    };
+    let full = || {
+        let mut m = M::new();
+        for (i, k) in present.iter().enumerate() {
+            m.insert(k.clone(), i as u64);
+        }
+        m
+    };
+    out(
+        "insert",
+        best(runs, n, || {
+            let ks = present.to_vec();
+            time(|| {
+                let mut m = M::new();
+                for (i, k) in ks.into_iter().enumerate() {
+                    m.insert(k, i as u64);
+                }
+                black_box(m);
+            })
+        }),
+    );
+    out(
+        "insert-hint",
+        best(runs, n, || {
+            let ks = present.to_vec();
+            time(|| {
+                let mut m = M::with_capacity(n);
+                for (i, k) in ks.into_iter().enumerate() {
+                    m.insert(k, i as u64);
+                }
+                black_box(m);
+            })
+        }),
+    );
+    let m = full();
+    out(
+        "lookup-hit",
+        best(runs, n, || {
+            time(|| {
+                let mut s = 0u64;
+                for k in present {
+                    s = s.wrapping_add(m.get(k).unwrap_or(1));
+                }
+                black_box(s);
+            })
+        }),
+    );
+    out(
+        "lookup-miss",
+        best(runs, n, || {
+            time(|| {
+                let mut s = 0u64;
+                for k in absent {
+                    s += m.get(k).is_some() as u64;
+                }
+                black_box(s);
+            })
+        }),
+    );
+    out(
+        "iterate",
+        best(runs, n, || {
+            time(|| {
+                black_box(m.sum());
+            })
+        }),
+    );
+    drop(m);
+    out(
+        "remove",
+        best(runs, n, || {
+            let mut m = full();
+            let t = time(|| {
+                for k in present {
+                    black_box(m.remove(k));
+                }
+            });
+            drop(m);
+            t
+        }),
+    );
+    out(
+        "mixed-80-10-10",
+        best(runs, n, || {
+            let mut m = full();
+            let t = time(|| {
+                let mut r = Rng(7);
+                let mut s = 0u64;
+                for a in absent {
+                    let x = r.next();
+                    let j = (x >> 8) as usize % n;
+                    match x % 10 {
+                        0 => m.insert(a.clone(), x),
+                        1 => s = s.wrapping_add(m.remove(&present[j]).unwrap_or(0)),
+                        _ => s = s.wrapping_add(m.get(&present[j]).unwrap_or(0)),
+                    }
+                }
+                black_box(s);
+            });
+            drop(m);
+            t
+        }),
+    );
+}
+
+fn all<K: Clone + Hash + Eq + PartialEq>(keys: &str, present: &[K], absent: &[K], runs: usize)
+where
+    GoHasher: MapHasher<K>,
+{
+    bench::<K, GoMap<K, u64>>("gomap", keys, present, absent, runs);
+    bench::<K, GoMap<K, u64, HashAdapter<Fold>>>("gomap-foldhash", keys, present, absent, runs);
+    bench::<K, hashbrown::HashMap<K, u64, Fold>>("hashbrown", keys, present, absent, runs);
+}
+
+fn main() {
+    let mut runs = 5;
+    let mut sizes = vec![1_000usize, 100_000, 1_000_000];
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--runs" => runs = args.next().and_then(|s| s.parse().ok()).expect("--runs N"),
+            "--sizes" => {
+                sizes = args
+                    .next()
+                    .expect("--sizes A,B")
+                    .split(',')
+                    .map(|s| s.parse().expect("a size"))
+                    .collect()
+            }
+            "--bench" => {}
+            other => {
+                eprintln!("compare: unknown argument {other} (use --runs N, --sizes A,B,C)");
+                std::process::exit(2);
+            }
+        }
+    }
+    for n in sizes {
+        let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+        let all_keys: Vec<u64> = (0..2 * n).map(|_| r.next()).collect();
+        all("u64-random", &all_keys[..n], &all_keys[n..], runs);
+        let seq: Vec<u64> = (0..2 * n as u64).collect();
+        all("u64-sequential", &seq[..n], &seq[n..], runs);
+        if n <= 100_000 {
+            let mut r = Rng(0x1234_5678_9abc_def1);
+            let s: Vec<Box<str>> = (0..2 * n)
+                .map(|_| format!("{:016x}", r.next()).into())
+                .collect();
+            all("str16", &s[..n], &s[n..], runs);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Go side by side: runs the same workloads on Go 1.19's map (with its AES hash, and with
+# GODEBUG=cpu.aes=off, the portable hash gomap implements) and on gomap and hashbrown, then
+# prints one table with the ratios.
+#
+#   benches/go/compare.sh [--runs N] [--sizes 1000,100000,1000000]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs=5
+sizes=1000,100000,1000000
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs=$2; shift 2 ;;
+    --sizes) sizes=$2; shift 2 ;;
+    *) echo "usage: $0 [--runs N] [--sizes A,B,C]" >&2; exit 2 ;;
+  esac
+done
+GO=${GOMAP_GO:-/usr/lib/go-1.19/bin/go}
+"$GO" version | grep -q go1.19 || { echo "Go 1.19 not found at $GO (apt-get install golang-1.19-go)" >&2; exit 1; }
+out=$(mktemp -d)
+(cd benches/go && "$GO" build -o "$out/gobench" .)
+"$out/gobench" -runs "$runs" -sizes "$sizes" > "$out/go-aes.jsonl"
+GODEBUG=cpu.aes=off "$out/gobench" -runs "$runs" -sizes "$sizes" > "$out/go-noaes.jsonl"
+cargo bench -q --bench compare -- --runs "$runs" --sizes "$sizes" > "$out/rust.jsonl"
+python3 - "$out"/go-aes.jsonl "$out"/go-noaes.jsonl "$out"/rust.jsonl <<'PY'
+import json, sys
+rows = {}
+for path in sys.argv[1:]:
+    for line in open(path):
+        r = json.loads(line)
+        rows.setdefault((r["keys"], r["n"], r["workload"]), {})[r["impl"]] = r["ns_per_op"]
+impls = ["gomap", "gomap-foldhash", "hashbrown", "go-aes", "go-noaes"]
+print("ns/op; ratios are gomap / other (below 1: gomap is faster)")
+print(f'{"keys":<15}{"n":>8} {"workload":<15}' + "".join(f"{i:>15}" for i in impls)
+      + f'{"÷hashbrown":>12}{"÷go-aes":>10}{"÷go-noaes":>11}')
+for (keys, n, w), v in sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
+    g = v.get("gomap")
+    cells = "".join(f'{v[i]:>15.1f}' if i in v else f'{"-":>15}' for i in impls)
+    rat = lambda o: f'{g / v[o]:.2f}' if g and o in v and v[o] else "-"
+    print(f"{keys:<15}{n:>8} {w:<15}{cells}{rat('hashbrown'):>12}{rat('go-aes'):>10}{rat('go-noaes'):>11}")
+PY
