@@ -537,8 +537,10 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, 
     /// Releases memory Go would keep. Go never shrinks a map; gomap does so only here: if
     /// `make(map, len)` would pick a smaller B, or a grow is in progress, the map is rebuilt
     /// into that array (all entries move at once), and the memory set aside for `try_*`
-    /// operations is freed.
+    /// operations is freed. The old generation of a finished grow, which later writes free a
+    /// piece at a time, is freed at once.
     pub fn shrink_to_fit(&mut self) {
+        self.raw.empty_graveyard();
         let b = b_for_hint(self.len());
         if b < self.raw.h.B || self.raw.h.growing() {
             if let Err(e) = self.raw.rebuild(b) {

@@ -294,13 +294,12 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
         // are referenced only by the header, which we clear now (or by an iteration that
         // deletes, which parks them until it ends).
         unsafe {
+            let released = super::release::Released::new(core::ptr::NonNull::new_unchecked(old), old_b);
             if self.hold_old {
                 debug_assert!(self.zombie.is_none());
-                self.zombie = Some((core::ptr::NonNull::new_unchecked(old), old_b));
+                self.zombie = Some(released);
             } else {
-                let n = self.l().nbuckets(old_b).unwrap_unchecked();
-                self.free_heap_overflow(old, bucket_shift(old_b), n);
-                self.free_array(old, old_b);
+                self.bury(released);
             }
             self.h.oldbuckets = ptr::null_mut();
             if !self.h.extra.is_null() {

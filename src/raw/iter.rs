@@ -224,7 +224,7 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
             // Which old array and which index `head` is.
             let bs = self.l().bucketsize;
             let (base, old_b) = match self.zombie {
-                Some((p, zb)) if !self.h.growing() => (p.as_ptr(), zb),
+                Some(z) if !self.h.growing() => (z.array.as_ptr(), z.b),
                 _ => {
                     let ob = if self.h.same_size_grow() {
                         self.h.B

@@ -34,6 +34,7 @@ mod clear;
 mod delete;
 mod grow;
 mod iter;
+mod release;
 mod reserve;
 mod shape;
 
@@ -130,7 +131,9 @@ pub(crate) struct RawMap<S: Shape, A: Allocator, R: RandSource> {
     /// iterator keeps it alive for the GC.
     pub(crate) hold_old: bool,
     /// An old array (with its overflow chains) whose grow finished while `hold_old` was set.
-    pub(crate) zombie: Option<(NonNull<u8>, u8)>,
+    pub(crate) zombie: Option<release::Released>,
+    /// A finished grow's old generation, freed a bounded piece per write (see `release`).
+    graveyard: Option<release::Released>,
 }
 
 // SAFETY: a `RawMap` owns its keys and values (like `Box<[(K, V)]>`), its shape (the hasher),
@@ -174,6 +177,7 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
             spare_boxes: (ptr::null_mut(), ptr::null_mut()),
             hold_old: false,
             zombie: None,
+            graveyard: None,
         }
     }
 
@@ -782,7 +786,10 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
             }
             self.free_reserve();
         }
-        self.free_zombie();
+        if let Some(z) = self.zombie.take() {
+            self.free_released(z);
+        }
+        self.empty_graveyard();
         self.h.buckets = ptr::null_mut();
         self.h.oldbuckets = ptr::null_mut();
     }
@@ -809,17 +816,11 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
         }
     }
 
-    /// Frees a parked old array and its heap overflow buckets.
+    /// Hands a parked old array (see `hold_old`) to the graveyard, now that no iteration
+    /// reads it.
     pub(crate) fn free_zombie(&mut self) {
-        if let Some((p, b)) = self.zombie.take() {
-            // SAFETY: the zombie is a former old array whose grow finished; its chains are
-            // intact (an iteration set OLD_ITERATOR, or the heads were cut with their heap
-            // buckets freed), and nothing references it once the iteration is over.
-            unsafe {
-                let n = self.l().nbuckets(b).unwrap_unchecked();
-                self.free_heap_overflow(p.as_ptr(), bucket_shift(b), n);
-                self.free_array(p.as_ptr(), b);
-            }
+        if let Some(z) = self.zombie.take() {
+            self.bury(z);
         }
     }
 
@@ -882,9 +883,14 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
     }
 
     /// Sets `HASH_WRITING` (Go: `h.flags ^= hashWriting` after hashing) and returns a guard
-    /// that clears it when dropped, also on unwind.
+    /// that clears it when dropped, also on unwind. First frees a bounded piece of the
+    /// graveyard, if there is one.
     #[inline(always)]
     pub(crate) fn start_write(&mut self) -> WriteGuard<'_, S, A, R> {
+        if self.graveyard.is_some() {
+            // A bounded piece of a finished grow's old generation (see `release`).
+            self.graveyard_step();
+        }
         let f = self.h.flags.get_mut();
         debug_assert!(
             *f & Flags::HASH_WRITING.bits() == 0,
@@ -934,9 +940,13 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
             // The reserve (not Go-visible): spare buckets, array, extra, lists and boxes, and
             // an old array parked while an iteration that deletes runs.
             total += self.nspare * bs;
-            for (_, b) in self.spare_array.into_iter().chain(self.zombie) {
+            if let Some((_, b)) = self.spare_array {
                 total += self.l().array_bytes(b).unwrap_unchecked();
             }
+            if let Some(z) = self.zombie {
+                total += self.l().array_bytes(z.b).unwrap_unchecked();
+            }
+            total += self.graveyard_bytes();
             if !self.spare_extra.is_null() {
                 total += MapExtra::SIZE;
             }

@@ -1,0 +1,182 @@
+//! Releasing a finished grow's old generation a little at a time.
+//!
+//! When the last old bucket is evacuated, Go drops `oldbuckets` and its garbage collector
+//! frees the old array and its overflow buckets later, in the background. gomap has no
+//! collector, and freeing it all inside the write that finished the grow would make that one
+//! write slow: the overflow buckets are thousands of small frees, and returning a large array
+//! to the operating system costs time in proportion to its touched pages (about 15 ms for a
+//! 75 MB array here). So the old generation goes to a *graveyard* that is no longer
+//! Go-visible (the header no longer points to it), and every later write frees a bounded piece
+//! of it: the heap overflow buckets of up to [`HEADS_PER_STEP`] old chains, then (with `std`
+//! on Unix) up to [`BYTES_PER_STEP`] of the array's pages are handed back with
+//! `madvise(MADV_DONTNEED)`, and finally the array itself is freed, which is then cheap.
+//!
+//! A doubling grow takes about 2^B writes to come round again, far more than the
+//! `2^oldB / HEADS_PER_STEP + array / BYTES_PER_STEP` writes a graveyard needs. If a grow
+//! finishes while the previous graveyard is still there (a same-size grow soon after another),
+//! the previous one is freed at once. `Drop`, `clear`'s old generation and `shrink_to_fit`
+//! free everything at once.
+
+use core::ptr::NonNull;
+
+use allocator_api2::alloc::Allocator;
+
+use super::{RawMap, Shape};
+use crate::layout::bucket_shift;
+use crate::rand::RandSource;
+
+/// Old chains whose heap overflow buckets one write frees.
+pub(crate) const HEADS_PER_STEP: usize = 32;
+/// Bytes of a released array one write hands back to the operating system.
+pub(crate) const BYTES_PER_STEP: usize = 64 << 10;
+
+/// An old generation that is no longer Go-visible: its array (with its B) and how far its
+/// release has come.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct Released {
+    pub(crate) array: NonNull<u8>,
+    pub(crate) b: u8,
+    /// Heads whose chains' heap buckets are freed.
+    heads_done: usize,
+    /// Bytes of the array already handed back.
+    advised: usize,
+}
+
+impl Released {
+    pub(crate) const fn new(array: NonNull<u8>, b: u8) -> Self {
+        Released {
+            array,
+            b,
+            heads_done: 0,
+            advised: 0,
+        }
+    }
+}
+
+impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
+    /// Puts a released old generation in the graveyard (freeing a previous one at once).
+    pub(crate) fn bury(&mut self, g: Released) {
+        if let Some(prev) = self.graveyard.take() {
+            self.free_released(prev);
+        }
+        self.graveyard = Some(g);
+    }
+
+    /// One bounded step of freeing the graveyard; called by every write.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn graveyard_step(&mut self) {
+        let Some(mut g) = self.graveyard.take() else {
+            return;
+        };
+        if self.release_some(&mut g, HEADS_PER_STEP, BYTES_PER_STEP) {
+            // SAFETY: every heap bucket of the generation is freed and nothing refers to the
+            // array any more.
+            unsafe { self.free_array(g.array.as_ptr(), g.b) };
+        } else {
+            self.graveyard = Some(g);
+        }
+    }
+
+    /// Frees a released generation completely, now.
+    pub(crate) fn free_released(&mut self, mut g: Released) {
+        self.release_some(&mut g, usize::MAX, 0);
+        // SAFETY: as in `graveyard_step`.
+        unsafe { self.free_array(g.array.as_ptr(), g.b) };
+    }
+
+    /// Frees the graveyard completely, now.
+    pub(crate) fn empty_graveyard(&mut self) {
+        if let Some(g) = self.graveyard.take() {
+            self.free_released(g);
+        }
+    }
+
+    /// Frees the heap buckets of up to `heads` more chains, then hands back up to `bytes` more
+    /// of the array. Returns whether only the array itself is left to free.
+    fn release_some(&mut self, g: &mut Released, heads: usize, bytes: usize) -> bool {
+        let nheads = bucket_shift(g.b);
+        // SAFETY: the generation's array holds `nbuckets(b)` buckets (it was this map's old
+        // array) and its chains are intact: evacuation either left them alone or cut a head
+        // after freeing its heap buckets. Nothing else refers to it.
+        let n = unsafe { self.l().nbuckets(g.b).unwrap_unchecked() };
+        if g.heads_done < nheads {
+            let end = g.heads_done.saturating_add(heads).min(nheads);
+            for i in g.heads_done..end {
+                // SAFETY: i < nheads <= n.
+                unsafe {
+                    let head = self.bucket_at(g.array.as_ptr(), i);
+                    self.free_chain_heap(head, g.array.as_ptr(), n);
+                }
+            }
+            g.heads_done = end;
+            if g.heads_done < nheads || bytes == 0 {
+                return g.heads_done == nheads;
+            }
+        }
+        let total = n * self.l().bucketsize;
+        if g.advised < total && bytes > 0 {
+            let len = bytes.min(total - g.advised);
+            // SAFETY: [array + advised, +len) lies inside the array, which only we own and
+            // nobody reads any more.
+            unsafe { release_pages(g.array.as_ptr().add(g.advised), len) };
+            g.advised += len;
+        }
+        g.advised >= total || bytes == 0
+    }
+
+    /// Bytes the graveyard still holds (array and remaining heap buckets).
+    pub(crate) fn graveyard_bytes(&self) -> usize {
+        let Some(g) = &self.graveyard else { return 0 };
+        let l = self.l();
+        // SAFETY: as in `release_some`; this only reads the chains.
+        unsafe {
+            let n = l.nbuckets(g.b).unwrap_unchecked();
+            let mut heap = 0;
+            for i in g.heads_done..bucket_shift(g.b) {
+                let mut o = self.overflow(self.bucket_at(g.array.as_ptr(), i));
+                while !o.is_null() {
+                    let (p, a) = (o as usize, g.array.as_ptr() as usize);
+                    if p < a || p >= a + n * l.bucketsize {
+                        heap += 1;
+                    }
+                    o = self.overflow(o);
+                }
+            }
+            n * l.bucketsize + heap * l.bucketsize
+        }
+    }
+}
+
+/// Hands the whole pages inside `[p, p + len)` back to the operating system
+/// (`madvise(MADV_DONTNEED)`), so that freeing the block later is cheap. Pages that the range
+/// only partly covers are left alone (an allocator may keep its bookkeeping right before or
+/// after a block). Does nothing where there is no `madvise`.
+///
+/// # Safety
+/// The range must lie inside one allocation that the caller owns, whose contents nobody will
+/// read again.
+#[allow(unused_variables)]
+unsafe fn release_pages(p: *mut u8, len: usize) {
+    #[cfg(all(feature = "std", unix, not(miri)))]
+    {
+        static PAGE: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+        let mut page = PAGE.load(core::sync::atomic::Ordering::Relaxed);
+        if page == 0 {
+            // SAFETY: sysconf has no preconditions.
+            let s = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+            page = if s > 0 { s as usize } else { 4096 };
+            PAGE.store(page, core::sync::atomic::Ordering::Relaxed);
+        }
+        let start = (p as usize).div_ceil(page) * page;
+        let end = (p as usize + len) / page * page;
+        if end > start {
+            // SAFETY: [start, end) are whole pages inside the caller's allocation (caller
+            // contract); MADV_DONTNEED only drops their contents, which nobody reads again. An
+            // error (say, locked pages) just leaves them resident.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+            }
+        }
+    }
+}
