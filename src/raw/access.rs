@@ -41,8 +41,10 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
             }
             loop {
                 let tops = Self::tops(b);
-                let stop = group::first_empty_rest(tops);
-                let mut cand = group::match_byte(tops, top) & group::below(stop);
+                // Every slot at or after an EMPTY_REST is EMPTY_REST (0), and `top` is at least
+                // 5, so the candidates below are all before the first EMPTY_REST: Go's loop,
+                // which stops there, would see the same ones.
+                let mut cand = group::match_byte(tops, top);
                 while cand != 0 {
                     let i = group::lowest(cand);
                     if Self::top(b, i) == top && eq(&*self.key_ptr(b, i)) {
@@ -50,8 +52,8 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
                     }
                     cand &= cand - 1;
                 }
-                if stop < BUCKET_CNT {
-                    return None;
+                if group::zero_bytes(tops) != 0 {
+                    return None; // an EMPTY_REST: nothing further in the chain
                 }
                 b = self.overflow(b);
                 if b.is_null() {

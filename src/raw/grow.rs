@@ -121,10 +121,14 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
         // SAFETY: `b0` is a bucket.
         if !evacuated(unsafe { Self::top(b0, 0) }) {
             // Everything fallible, and every call of user code that may panic, happens before
-            // the first byte moves, so a failure leaves the bucket untouched.
+            // the first byte moves, so a failure leaves the bucket untouched. A chain of c
+            // buckets holds at most 8c entries, which fill X and Y's empty chains with at most
+            // c - 1 overflow buckets in all: a lone bucket needs none.
             // SAFETY: `b0` has an intact chain.
             let chain = unsafe { self.chain_len(b0) };
-            self.reserve_overflow(chain)?;
+            if chain > 1 {
+                self.reserve_overflow(chain - 1)?;
+            }
             let same_size = self.h.same_size_grow();
             if self.shape.hash_may_panic() && !same_size {
                 // SAFETY: live slots of an unevacuated old bucket hold initialized keys.
@@ -209,8 +213,8 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
                         let k = &*self.key_ptr(b, i);
                         let hash = self.shape.hash(k, seed);
                         let flags = Flags::from_bits_retain(*self.h.flags.get_mut());
-                        if flags.contains(Flags::ITERATOR)
-                            && !self.shape.reflexive()
+                        if !self.shape.reflexive()
+                            && flags.contains(Flags::ITERATOR)
                             && !self.shape.self_equal(k)
                         {
                             // A NaN key: its hash cannot be reproduced, so the old tophash's
