@@ -27,8 +27,13 @@
 //! * `raw` (private): the unsafe runtime, Go's functions under Go's names.
 //! * [`GoMap`]: the safe API, modelled on `std::collections::HashMap`.
 //! * [`view`]: a read-only view of the raw memory.
-//! * [`alloc`]: Go's malloc size classes and allocator glue; every byte goes through an
-//!   [`allocator_api2`] allocator.
+//! * [`alloc`]: every byte goes through an [`allocator_api2`] allocator; Go's malloc size
+//!   classes, and allocators that make that useful: Go's heap sizes ([`alloc::SizeClassAlloc`]),
+//!   Go's `MemStats` numbers ([`alloc::CountingAlloc`]), fixed arenas for no-heap `no_std`
+//!   ([`alloc::Arena`], [`alloc::StaticArena`]), and the C library (`LibcAlloc`, feature `libc`).
+//! * [`dynamic`]: [`dynamic::DynMap`], a Go map whose key and elem types are named at run time
+//!   (the same runtime code, driven by a run-time shape).
+//! * [`snapshot`]: a map's memory with its addresses, in a versioned file format.
 //! * [`rand`]: the map's one source of randomness, replaceable to replay a Go run.
 //!
 //! ## Go types and Rust types
@@ -69,6 +74,8 @@ pub mod rand;
 mod raw;
 #[cfg(all(feature = "alloc", target_pointer_width = "64"))]
 pub mod snapshot;
+#[cfg(feature = "std")]
+pub mod sync;
 mod sync64;
 pub mod view;
 
