@@ -65,6 +65,7 @@ pub const MAX_ALLOC: usize = usize::MAX;
 /// Whether an allocation of `bytes` is within Go's [`MAX_ALLOC`] (always true on 32-bit
 /// targets, where `MAX_ALLOC` is `usize::MAX`).
 #[allow(clippy::absurd_extreme_comparisons)]
+#[inline]
 pub const fn within_max_alloc(bytes: usize) -> bool {
     bytes <= MAX_ALLOC
 }
@@ -87,6 +88,7 @@ bitflags::bitflags! {
 impl Flags {
     /// The flag names that are set, in bit order, joined by `|` (`"0"` when none is set).
     /// Unknown bits are shown as hex.
+    #[inline]
     pub fn names(self) -> FlagNames {
         FlagNames(self.bits())
     }
@@ -173,6 +175,7 @@ impl Hmap {
     /// Size of the header (48).
     pub const SIZE: usize = size_of::<Hmap>();
 
+    #[inline]
     pub(crate) const fn empty(hash0: u32) -> Hmap {
         Hmap {
             count: 0,
@@ -188,50 +191,62 @@ impl Hmap {
     }
 
     /// Number of live entries (`count`).
+    #[inline]
     pub fn count(&self) -> usize {
         self.count
     }
     /// The flag byte (`flags`).
+    #[inline]
     pub fn flags(&self) -> Flags {
         Flags::from_bits_retain(self.flags.load(Ordering::Relaxed))
     }
     /// log2 of the number of buckets (`B`).
+    #[inline]
     pub fn B(&self) -> u8 {
         self.B
     }
     /// Approximate number of overflow buckets (`noverflow`).
+    #[inline]
     pub fn noverflow(&self) -> u16 {
         self.noverflow
     }
     /// The per-map hash seed (`hash0`).
+    #[inline]
     pub fn hash0(&self) -> u32 {
         self.hash0
     }
     /// Address of the bucket array (`buckets`), 0 when none is allocated yet.
+    #[inline]
     pub fn buckets(&self) -> usize {
         self.buckets as usize
     }
     /// Address of the old bucket array (`oldbuckets`), 0 unless a grow is in progress.
+    #[inline]
     pub fn oldbuckets(&self) -> usize {
         self.oldbuckets as usize
     }
     /// Evacuation progress (`nevacuate`): every old bucket below it has been evacuated.
+    #[inline]
     pub fn nevacuate(&self) -> usize {
         self.nevacuate
     }
     /// Address of the [`MapExtra`] (`extra`), 0 when there is none.
+    #[inline]
     pub fn extra(&self) -> usize {
         self.extra as usize
     }
     /// Whether a grow is in progress (Go's `growing()`).
+    #[inline]
     pub fn growing(&self) -> bool {
         !self.oldbuckets.is_null()
     }
     /// Whether the grow in progress is a same-size grow.
+    #[inline]
     pub fn same_size_grow(&self) -> bool {
         self.flags().contains(Flags::SAME_SIZE_GROW)
     }
     /// Number of buckets in the old array (Go's `noldbuckets()`), meaningful while growing.
+    #[inline]
     pub fn noldbuckets(&self) -> usize {
         let mut old_b = self.B;
         if !self.same_size_grow() {
@@ -240,6 +255,7 @@ impl Hmap {
         bucket_shift(old_b)
     }
     /// `noldbuckets() - 1` (Go's `oldbucketmask()`).
+    #[inline]
     pub fn oldbucketmask(&self) -> usize {
         self.noldbuckets() - 1
     }
@@ -269,14 +285,17 @@ impl MapExtra {
     pub const SIZE: usize = size_of::<MapExtra>();
 
     /// Address of the overflow list's slice header, 0 when none.
+    #[inline]
     pub fn overflow(&self) -> usize {
         self.overflow as usize
     }
     /// Address of the old overflow list's slice header, 0 when none.
+    #[inline]
     pub fn oldoverflow(&self) -> usize {
         self.oldoverflow as usize
     }
     /// Address of the next free preallocated overflow bucket, 0 when none.
+    #[inline]
     pub fn nextOverflow(&self) -> usize {
         self.nextOverflow as usize
     }
@@ -362,6 +381,7 @@ impl BucketLayout {
     ///
     /// A type is stored indirectly when it is larger than 128 bytes (Go's rule) or, a case Go
     /// never meets, when its alignment exceeds 8.
+    #[inline]
     pub const fn new(
         key_size: usize,
         key_align: usize,
@@ -387,6 +407,7 @@ impl BucketLayout {
 
     /// The layout for given sizes and given indirection (for a reader that was told which
     /// slots hold pointers).
+    #[inline]
     pub const fn with_indirection(
         key_size: usize,
         elem_size: usize,
@@ -409,11 +430,13 @@ impl BucketLayout {
 
     /// The layout for Go's sizes: keys and elems with Go's alignment rule (at most 8). Use this
     /// when only sizes are known (for a Go map: `--key-size`/`--elem-size`).
+    #[inline]
     pub const fn from_sizes(key_size: usize, elem_size: usize) -> Self {
         Self::new(key_size, 1, elem_size, 1)
     }
 
     /// The layout of a `GoMap<K, V>`.
+    #[inline]
     pub const fn of<K, V>() -> Self {
         Self::new(
             size_of::<K>(),
@@ -424,24 +447,29 @@ impl BucketLayout {
     }
 
     /// Offset of the tophash array (0).
+    #[inline]
     pub const fn tophash_offset(&self) -> usize {
         0
     }
     /// Offset of key slot `i`.
+    #[inline]
     pub const fn key_offset(&self, i: usize) -> usize {
         DATA_OFFSET + i * self.keysize
     }
     /// Offset of elem slot `i`.
+    #[inline]
     pub const fn elem_offset(&self, i: usize) -> usize {
         DATA_OFFSET + BUCKET_CNT * self.keysize + i * self.elemsize
     }
     /// Offset of the overflow pointer (the last word).
+    #[inline]
     pub const fn overflow_offset(&self) -> usize {
         self.bucketsize - size_of::<usize>()
     }
     /// Number of buckets `make_bucket_array` allocates for `b`: 2^b, plus the preallocated
     /// overflow buckets when b >= 4 (about 1/16 more, rounded up to fill Go's malloc size
     /// class). `None` if the size overflows.
+    #[inline]
     pub const fn nbuckets(&self, b: u8) -> Option<usize> {
         if b as u32 >= usize::BITS {
             return None;
@@ -465,6 +493,7 @@ impl BucketLayout {
         Some(n)
     }
     /// Number of preallocated overflow buckets for `b` (0 when b < 4).
+    #[inline]
     pub const fn npreallocated(&self, b: u8) -> Option<usize> {
         match self.nbuckets(b) {
             Some(n) => Some(n - (1usize << b)),
@@ -472,6 +501,7 @@ impl BucketLayout {
         }
     }
     /// Size in bytes of the bucket array for `b`, preallocated buckets included.
+    #[inline]
     pub const fn array_bytes(&self, b: u8) -> Option<usize> {
         match self.nbuckets(b) {
             Some(n) => self.bucketsize.checked_mul(n),
@@ -532,6 +562,7 @@ pub const fn too_many_overflow_buckets(noverflow: u16, B: u8) -> bool {
 
 /// The B that Go's `makemap` picks for a size hint: the smallest B that does not overload.
 #[allow(non_snake_case)]
+#[inline]
 pub const fn b_for_hint(hint: usize) -> u8 {
     let mut b = 0u8;
     while over_load_factor(hint, b) {
@@ -559,6 +590,7 @@ pub enum TophashState {
 
 impl TophashState {
     /// Decodes a tophash byte.
+    #[inline]
     pub const fn of(b: u8) -> Self {
         match b {
             EMPTY_REST => TophashState::EmptyRest,
@@ -570,6 +602,7 @@ impl TophashState {
         }
     }
     /// Go's name for the state (`"live"` for an entry).
+    #[inline]
     pub const fn name(self) -> &'static str {
         match self {
             TophashState::EmptyRest => "EMPTY_REST",
@@ -581,6 +614,7 @@ impl TophashState {
         }
     }
     /// Whether the slot holds a live entry.
+    #[inline]
     pub const fn is_live(self) -> bool {
         matches!(self, TophashState::Live(_))
     }

@@ -28,7 +28,9 @@ pub(crate) struct RawIter {
     offset: u8,
     wrapped: bool,
     B: u8,
-    i: u8,
+    /// Slots of the current bucket still to look at, as a bit per position in the iteration's
+    /// rotated order (position i is slot (i + offset) & 7); Go keeps a counter `i` instead.
+    todo: u8,
     bucket: usize,
     check_bucket: usize,
     done: bool,
@@ -42,6 +44,27 @@ unsafe impl Send for RawIter {}
 unsafe impl Sync for RawIter {}
 
 impl RawIter {
+    /// The slots of bucket `b` to look at, in rotated order. In the current array (no check
+    /// bucket), the slots that are empty now stay empty (nothing is inserted during an
+    /// iteration), so they are left out at once; Go's loop would skip them one by one. Every
+    /// slot that is kept is checked again when its turn comes (a delete may empty it).
+    ///
+    /// # Safety
+    /// `b` must point to a bucket.
+    #[inline]
+    unsafe fn slots_to_visit(&self, b: *mut u8) -> u8 {
+        if self.check_bucket != NO_CHECK {
+            return 0xff;
+        }
+        // SAFETY: caller contract.
+        let tops = unsafe { b.cast::<[u8; BUCKET_CNT]>().read() };
+        let mut live = 0u8;
+        for (j, &t) in tops.iter().enumerate() {
+            live |= ((!is_empty(t) && t != EVACUATED_EMPTY) as u8) << j;
+        }
+        live.rotate_right(self.offset as u32)
+    }
+
     /// The head of the chain the last returned slot was read from (before any lookup of a
     /// moved entry).
     pub(crate) fn head(&self) -> *mut u8 {
@@ -58,7 +81,7 @@ impl RawIter {
             offset: 0,
             wrapped: false,
             B: 0,
-            i: 0,
+            todo: 0,
             bucket: 0,
             check_bucket: NO_CHECK,
             done: true,
@@ -92,7 +115,7 @@ impl RawIter {
             offset,
             wrapped: false,
             B: b,
-            i: 0,
+            todo: 0,
             bucket: start,
             check_bucket: NO_CHECK,
             done: false,
@@ -107,7 +130,59 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
     /// `m` must be the map this iteration was started on. Between calls the map may only be
     /// changed by deletes (as Go allows during `range`); slots this iteration already returned
     /// may have been moved out only if their tophash was set to an empty state.
+    #[inline]
     pub(crate) unsafe fn iter_next(&self, it: &mut RawIter) -> Option<(*mut u8, usize)> {
+        // The common case, inline: no grow in progress, so every bucket is read from the
+        // array the iteration started with, and only states 0, 1 and >= 5 occur there.
+        if it.check_bucket == NO_CHECK && !it.done && self.h.oldbuckets.is_null() {
+            // SAFETY: `bptr` is null or a bucket of this iteration's array or its chains, and
+            // `bucket` < 2^B indexes that array (caller contract: the map is only changed by
+            // deletes, which neither move buckets nor start a grow).
+            unsafe {
+                loop {
+                    while it.todo != 0 {
+                        let i = it.todo.trailing_zeros() as usize;
+                        it.todo &= it.todo - 1;
+                        let offi = (i + it.offset as usize) & (BUCKET_CNT - 1);
+                        if Self::top(it.bptr, offi) >= MIN_TOP_HASH {
+                            return Some((it.bptr, offi));
+                        }
+                    }
+                    if !it.bptr.is_null() {
+                        let o = self.overflow(it.bptr);
+                        if !o.is_null() {
+                            it.bptr = o;
+                            it.todo = it.slots_to_visit(o);
+                            continue;
+                        }
+                    }
+                    if it.bucket == it.start_bucket && it.wrapped {
+                        it.done = true;
+                        return None;
+                    }
+                    let b = self.bucket_at(it.buckets, it.bucket);
+                    it.bucket += 1;
+                    if it.bucket == bucket_shift(it.B) {
+                        it.bucket = 0;
+                        it.wrapped = true;
+                    }
+                    it.bptr = b;
+                    it.head = b;
+                    it.todo = it.slots_to_visit(b);
+                }
+            }
+        }
+        // SAFETY: caller contract.
+        unsafe { self.iter_next_slow(it) }
+    }
+
+    /// The general case of [`Self::iter_next`]: picking the next bucket, reading old buckets
+    /// mid-grow, entries that moved.
+    ///
+    /// # Safety
+    /// As for [`Self::iter_next`].
+    #[inline(never)]
+    unsafe fn iter_next_slow(&self, it: &mut RawIter) -> Option<(*mut u8, usize)> {
         let m = self;
         let this = it;
         if this.done {
@@ -147,14 +222,15 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
                         this.bucket = 0;
                         this.wrapped = true;
                     }
-                    this.i = 0;
                     this.bptr = nb;
                     this.head = nb;
+                    this.todo = this.slots_to_visit(nb);
                 }
                 let b = this.bptr;
-                while (this.i as usize) < BUCKET_CNT {
-                    let offi = (this.i as usize + this.offset as usize) & (BUCKET_CNT - 1);
-                    this.i += 1;
+                while this.todo != 0 {
+                    let i = this.todo.trailing_zeros() as usize;
+                    this.todo &= this.todo - 1;
+                    let offi = (i + this.offset as usize) & (BUCKET_CNT - 1);
                     let t = Self::top(b, offi);
                     if is_empty(t) || t == EVACUATED_EMPTY {
                         continue;
@@ -186,7 +262,9 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
                     }
                 }
                 this.bptr = self.overflow(b);
-                this.i = 0;
+                if !this.bptr.is_null() {
+                    this.todo = this.slots_to_visit(this.bptr);
+                }
             }
         }
     }
