@@ -464,11 +464,17 @@ fn live_bytes_peak_during_a_grow() {
             let mut after = s.HeapAlloc;
             let mut writes = 0;
             while after + old_bytes > last {
-                assert!(writes < bound, "the old generation was not freed within {bound} writes");
+                assert!(
+                    writes < bound,
+                    "the old generation was not freed within {bound} writes"
+                );
                 m.remove(&u64::MAX);
                 writes += 1;
                 let now = counting.read_mem_stats().HeapAlloc;
-                assert!(now <= after, "live bytes rose while the old generation was freed");
+                assert!(
+                    now <= after,
+                    "live bytes rose while the old generation was freed"
+                );
                 after = now;
             }
             println!(

@@ -313,7 +313,10 @@ fn try_insert_is_all_or_nothing_pointer_free() {
 #[test]
 fn try_insert_is_all_or_nothing_pointerful() {
     let owned: Vec<String> = (0..n()).map(|i| format!("k{}", i % 700)).collect();
-    try_insert_all_or_nothing(owned.iter().map(|k| (k.as_str(), [1u8; 3])), GoHasher::new());
+    try_insert_all_or_nothing(
+        owned.iter().map(|k| (k.as_str(), [1u8; 3])),
+        GoHasher::new(),
+    );
 }
 
 #[test]

@@ -77,7 +77,8 @@ fn oracle() -> Option<&'static Path> {
 }
 
 fn run_oracle(bin: &Path, name: &str, text: &str) -> Trace {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scenarios-{}", std::process::id()));
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scenarios-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{name}.script"));
     std::fs::write(&path, text).unwrap();

@@ -298,7 +298,8 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
         // are referenced only by the header, which we clear now (or by an iteration that
         // deletes, which parks them until it ends).
         unsafe {
-            let released = super::release::Released::new(core::ptr::NonNull::new_unchecked(old), old_b);
+            let released =
+                super::release::Released::new(core::ptr::NonNull::new_unchecked(old), old_b);
             if self.hold_old {
                 debug_assert!(self.zombie.is_none());
                 self.zombie = Some(released);
