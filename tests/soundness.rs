@@ -278,23 +278,100 @@ fn zero_sized_keys_and_values() {
     assert_eq!(u.len(), 1);
 }
 
+/// A `BuildHasher` that puts key `id` where the test wants it: the low two bits of the hash
+/// (the old bucket index at B = 2) come from `place`, the rest is scrambled.
+#[derive(Clone, Default)]
+struct Placed;
+struct PlacedHasher(u64);
+impl std::hash::BuildHasher for Placed {
+    type Hasher = PlacedHasher;
+    fn build_hasher(&self) -> PlacedHasher {
+        PlacedHasher(0)
+    }
+}
+impl Hasher for PlacedHasher {
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("Key hashes as one u32")
+    }
+    fn write_u64(&mut self, _seed: u64) {}
+    fn write_u32(&mut self, id: u32) {
+        self.0 = id as u64;
+    }
+    fn finish(&self) -> u64 {
+        let id = self.0;
+        // Old keys alternate between old buckets 0 and 3; key 27 goes to old bucket 2.
+        let place = if id == 27 {
+            2
+        } else if id % 2 == 0 {
+            0
+        } else {
+            3
+        };
+        (id.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) & !7) | place
+    }
+}
+
+#[test]
+fn panic_in_hash_after_an_empty_bucket_is_evacuated_changes_nothing() {
+    // Old buckets 1 and 2 are empty. Insert 27 starts the grow from B = 2 and evacuates 0 and
+    // 1, so nevacuate = 2. Key 27 lands on old bucket 2: evacuating it moves nothing, and the
+    // second evacuation (bucket 3) rehashes old keys, which panics. Both chains must be hashed
+    // before either moves, so the panic must leave nevacuate at 2.
+    let f = Fixture::new();
+    let mut m: GoMap<Key, Val, HashAdapter<Placed>, Counting, SeededRand> =
+        GoMap::from_parts(0, HashAdapter(Placed), f.alloc.clone(), SeededRand::new(1));
+    for id in 0..27 {
+        m.insert(f.key(id), f.val(id));
+    }
+    assert!(
+        m.header().growing() && m.header().B() == 3,
+        "the scenario needs a grow to B = 3"
+    );
+    assert_eq!(
+        m.header().nevacuate(),
+        2,
+        "old buckets 0 and 1 are evacuated"
+    );
+    PANIC_HASH.with(|p| p.set(Some(27)));
+    let r = catch_unwind(AssertUnwindSafe(|| m.insert(f.key(27), f.val(27))));
+    PANIC_HASH.with(|p| p.set(None));
+    assert!(r.is_err(), "the rehash of bucket 3 should have panicked");
+    assert_eq!((m.len(), m.header().nevacuate()), (27, 2));
+    assert!(m.header().growing());
+    for id in 0..27 {
+        assert_eq!(m.get(&f.probe(id)).map(|v| v.id), Some(id));
+    }
+    m.insert(f.key(27), f.val(27));
+    assert_eq!(m.len(), 28);
+    drop(m);
+    assert_eq!(f.drops(), (29, 29));
+    f.alloc.assert_no_leak();
+}
+
 #[test]
 fn panic_in_hash_on_insert_leaves_the_map_unchanged() {
-    let f = Fixture::new();
-    let mut m = f.map();
-    let top = fill_mid_grow(&f, &mut m);
-    let before = (m.len(), m.header().nevacuate());
-    PANIC_HASH.with(|p| p.set(Some(top + 5)));
-    let r = catch_unwind(AssertUnwindSafe(|| {
-        m.insert(f.key(top + 5), f.val(top + 5))
-    }));
-    PANIC_HASH.with(|p| p.set(None));
-    assert!(r.is_err());
-    assert_eq!((m.len(), m.header().nevacuate()), before);
-    check_invariants_key(&m);
-    drop(m);
-    assert_eq!(f.drops(), (top as usize + 1, top as usize + 1));
-    f.alloc.assert_no_leak();
+    // Each new key lands in some old bucket; across these candidates some land on the one at
+    // `nevacuate` (grow_work then evacuates two buckets in a row) and some elsewhere. The
+    // hasher panics on every key already in the map, so each evacuation's rehash panics.
+    for extra in 0..24 {
+        let f = Fixture::new();
+        let mut m = f.map();
+        let top = fill_mid_grow(&f, &mut m);
+        let new = top + extra;
+        let before = (m.len(), m.header().nevacuate());
+        PANIC_HASH.with(|p| p.set(Some(new)));
+        let r = catch_unwind(AssertUnwindSafe(|| m.insert(f.key(new), f.val(new))));
+        PANIC_HASH.with(|p| p.set(None));
+        assert!(
+            r.is_err(),
+            "key {new}: the rehash of an old key should have panicked"
+        );
+        assert_eq!((m.len(), m.header().nevacuate()), before, "key {new}");
+        check_invariants_key(&m);
+        drop(m);
+        assert_eq!(f.drops(), (top as usize + 1, top as usize + 1));
+        f.alloc.assert_no_leak();
+    }
 }
 
 #[test]

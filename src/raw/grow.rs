@@ -76,12 +76,62 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
 
     /// Go's `growWork`: evacuate the old bucket that `bucket` maps to, then one more (the one at
     /// `nevacuate`) to make progress.
+    ///
+    /// With a hasher that may panic, every key of both chains is hashed before anything
+    /// moves, so a panic leaves the map exactly as it was (`nevacuate` included).
     pub(crate) fn grow_work(&mut self, bucket: usize) -> Result<(), TryReserveError> {
-        self.evacuate(bucket & self.h.oldbucketmask())?;
+        let first = bucket & self.h.oldbucketmask();
+        let prehash = self.shape.hash_may_panic() && !self.h.same_size_grow();
+        if prehash {
+            // SAFETY: while growing, both indices are below the number of old buckets
+            // (invariant 2); `hash_chain` only runs on chains that are not evacuated, whose
+            // live slots hold initialized keys.
+            unsafe {
+                self.hash_chain_if_unevacuated(first);
+                if let Some(second) = self.next_after_evacuating(first) {
+                    if second != first {
+                        self.hash_chain_if_unevacuated(second);
+                    }
+                }
+            }
+        }
+        self.evacuate(first, !prehash)?;
         if self.h.growing() {
-            self.evacuate(self.h.nevacuate)?;
+            self.evacuate(self.h.nevacuate, !prehash)?;
         }
         Ok(())
+    }
+
+    /// The old bucket that `grow_work` evacuates second, once `first` is evacuated: the
+    /// `nevacuate` that `advance_evacuation_mark` would leave, or `None` if the grow would end.
+    fn next_after_evacuating(&self, first: usize) -> Option<usize> {
+        let newbit = self.h.noldbuckets();
+        let mut n = self.h.nevacuate;
+        if first == n {
+            n += 1;
+            let stop = (n + 1024).min(newbit);
+            // SAFETY: n < stop <= newbit indexes the old array (invariant 2).
+            while n != stop
+                && evacuated(unsafe { Self::top(self.bucket_at(self.h.oldbuckets, n), 0) })
+            {
+                n += 1;
+            }
+        }
+        (n < newbit).then_some(n)
+    }
+
+    /// Runs `hash_chain` on old bucket `oldbucket` unless it is already evacuated.
+    ///
+    /// # Safety
+    /// A grow must be in progress and `oldbucket` must index the old array.
+    unsafe fn hash_chain_if_unevacuated(&self, oldbucket: usize) {
+        // SAFETY: caller contract; an unevacuated old chain's live slots hold keys.
+        unsafe {
+            let b0 = self.bucket_at(self.h.oldbuckets, oldbucket);
+            if !evacuated(Self::top(b0, 0)) {
+                self.hash_chain(b0);
+            }
+        }
     }
 
     /// Number of buckets in the chain that starts at `b`.
@@ -113,7 +163,8 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
 
     /// Go's `evacuate(t, h, oldbucket)`: move every entry of an old bucket's chain to the new
     /// array (X: same index, Y: index + newbit), mark the old slots, then advance `nevacuate`.
-    pub(crate) fn evacuate(&mut self, oldbucket: usize) -> Result<(), TryReserveError> {
+    /// `prehash` is false when the caller already hashed the chain's keys.
+    fn evacuate(&mut self, oldbucket: usize, prehash: bool) -> Result<(), TryReserveError> {
         let newbit = self.h.noldbuckets();
         // SAFETY: while growing, `oldbucket < noldbuckets()` indexes the old array (invariant 2),
         // and its chain is intact.
@@ -130,7 +181,7 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
                 self.reserve_overflow(chain - 1)?;
             }
             let same_size = self.h.same_size_grow();
-            if self.shape.hash_may_panic() && !same_size {
+            if prehash && self.shape.hash_may_panic() && !same_size {
                 // SAFETY: live slots of an unevacuated old bucket hold initialized keys.
                 unsafe { self.hash_chain(b0) };
             }
