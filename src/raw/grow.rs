@@ -110,10 +110,12 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
         if first == n {
             n += 1;
             let stop = (n + 1024).min(newbit);
-            // SAFETY: n < stop <= newbit indexes the old array (invariant 2).
-            while n != stop
-                && evacuated(unsafe { Self::top(self.bucket_at(self.h.oldbuckets, n), 0) })
-            {
+            while n != stop {
+                // SAFETY: n < stop <= newbit indexes the old array (invariant 2).
+                let top0 = unsafe { Self::top(self.bucket_at(self.h.oldbuckets, n), 0) };
+                if !evacuated(top0) {
+                    break;
+                }
                 n += 1;
             }
         }
