@@ -53,6 +53,17 @@ impl<'a, K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> Iterator
             Some((&*self.map.key_ptr(b, i), &*self.map.elem_ptr(b, i)))
         }
     }
+    #[inline]
+    fn fold<B, F: FnMut(B, Self::Item) -> B>(mut self, init: B, mut f: F) -> B {
+        let map = self.map;
+        // SAFETY: the shared borrow keeps the map unchanged during the whole fold; every slot
+        // `iter_fold` hands over is live.
+        unsafe {
+            map.iter_fold(&mut self.it, init, |acc, b, i| {
+                f(acc, (&*map.key_ptr(b, i), &*map.elem_ptr(b, i)))
+            })
+        }
+    }
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.remaining, Some(self.remaining))
     }
@@ -102,6 +113,17 @@ impl<'a, K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> Iterator
                 &*(*self.map).key_ptr(b, i),
                 &mut *(*self.map).elem_ptr(b, i),
             ))
+        }
+    }
+    #[inline]
+    fn fold<B, F: FnMut(B, Self::Item) -> B>(mut self, init: B, mut f: F) -> B {
+        let map = self.map;
+        // SAFETY: the map is exclusively borrowed for 'a and not changed during the fold;
+        // each entry is handed over once, so the `&mut V`s never alias.
+        unsafe {
+            (*map).iter_fold(&mut self.it, init, |acc, b, i| {
+                f(acc, (&*(*map).key_ptr(b, i), &mut *(*map).elem_ptr(b, i)))
+            })
         }
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -288,6 +310,10 @@ macro_rules! delegate {
             #[inline]
             fn next(&mut self) -> Option<Self::Item> {
                 self.inner.next().map(|$x| $map)
+            }
+            #[inline]
+            fn fold<B, F: FnMut(B, Self::Item) -> B>(self, init: B, mut f: F) -> B {
+                self.inner.fold(init, |acc, $x| f(acc, $map))
             }
             fn size_hint(&self) -> (usize, Option<usize>) {
                 self.inner.size_hint()

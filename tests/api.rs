@@ -403,3 +403,106 @@ fn retain_removes_nan_keys_mid_grow() {
         assert!(!m.header().flags().contains(gomap::Flags::HASH_WRITING));
     }
 }
+
+/// A hasher that sends every key to one of three hashes, so that buckets grow long overflow
+/// chains.
+#[derive(Clone, Default)]
+struct ThreeWay(u64);
+impl std::hash::Hasher for ThreeWay {
+    fn finish(&self) -> u64 {
+        (self.0 % 3).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.wrapping_mul(31).wrapping_add(b as u64);
+        }
+    }
+}
+
+fn fold_matches_next<K: PartialEq + Copy + std::fmt::Debug, H: MapHasher<K>>(
+    m: &GoMap<K, u64, H, gomap::alloc::Global, SeededRand>,
+    what: &str,
+) {
+    let it = m.iter();
+    let by_next: Vec<(K, u64)> = it.clone().map(|(k, v)| (*k, *v)).collect::<Vec<_>>();
+    let mut by_next_loop = Vec::new();
+    // A `for` loop calls `next` for each entry.
+    for (k, v) in it.clone() {
+        by_next_loop.push((*k, *v));
+    }
+    assert_eq!(by_next_loop.len(), m.len(), "{what}");
+    let by_fold = it.clone().fold(Vec::new(), |mut acc, (k, v)| {
+        acc.push((*k, *v));
+        acc
+    });
+    assert_eq!(
+        by_fold, by_next_loop,
+        "{what}: fold order differs from next order"
+    );
+    assert_eq!(by_next, by_next_loop, "{what}");
+    // Part by `next`, the rest by `fold` (through the Keys adapter).
+    for skip in [1, 7, m.len() / 2, m.len().saturating_sub(1)] {
+        let mut part = it.clone();
+        let mut got: Vec<K> = part.by_ref().take(skip).map(|(k, _)| *k).collect();
+        got = part.fold(got, |mut acc, (k, _)| {
+            acc.push(*k);
+            acc
+        });
+        let want: Vec<K> = by_next_loop.iter().map(|(k, _)| *k).collect();
+        assert_eq!(got, want, "{what}: {skip} by next, the rest by fold");
+    }
+    let sum = m.values().fold(0u64, |a, v| a.wrapping_add(*v));
+    let want = by_next_loop
+        .iter()
+        .fold(0u64, |a, (_, v)| a.wrapping_add(*v));
+    assert_eq!(sum, want, "{what}");
+}
+
+#[test]
+fn fold_visits_entries_in_next_order() {
+    for seed in 0..if cfg!(miri) { 1 } else { 8 } {
+        let mut m: GoMap<u64, u64, GoHasher, gomap::alloc::Global, SeededRand> = GoMap::from_parts(
+            0,
+            GoHasher::with_hashkey(seed + 1),
+            gomap::alloc::Global,
+            SeededRand::new(seed),
+        );
+        fold_matches_next(&m, "empty");
+        let mut i = 0u64;
+        let mut saw_grow = false;
+        while i < if cfg!(miri) { 120 } else { 2000 } {
+            m.insert(i, i * 3);
+            if i % 4 == 0 {
+                m.remove(&(i / 2));
+            }
+            i += 1;
+            saw_grow |= m.header().growing();
+            if i % 13 == 0 || m.header().growing() {
+                fold_matches_next(
+                    &m,
+                    &format!("seed {seed}, {i} inserts, growing {}", m.header().growing()),
+                );
+            }
+        }
+        assert!(saw_grow);
+        // Overflow chains: every key hashes to one of three values.
+        let mut c: GoMap<
+            u64,
+            u64,
+            HashAdapter<std::hash::BuildHasherDefault<ThreeWay>>,
+            gomap::alloc::Global,
+            SeededRand,
+        > = GoMap::from_parts(
+            0,
+            HashAdapter(Default::default()),
+            gomap::alloc::Global,
+            SeededRand::new(seed),
+        );
+        for k in 0..if cfg!(miri) { 40 } else { 200 } {
+            c.insert(k, k);
+            if k % 5 == 0 {
+                fold_matches_next(&c, &format!("seed {seed}, chains, {k}"));
+            }
+        }
+    }
+}

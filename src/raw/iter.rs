@@ -9,7 +9,7 @@ use core::sync::atomic::Ordering;
 
 use allocator_api2::alloc::Allocator;
 
-use super::{KeyOps, RawMap, Shape};
+use super::{group, KeyOps, RawMap, Shape};
 use crate::layout::*;
 use crate::rand::RandSource;
 
@@ -174,6 +174,81 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
         }
         // SAFETY: caller contract.
         unsafe { self.iter_next_slow(it) }
+    }
+
+    /// Calls `f` on every entry the iteration has still to return, in the order
+    /// [`Self::iter_next`] would return them, and leaves the iteration finished. Without a grow
+    /// in progress it walks the array and its chains in one loop and takes each bucket's live
+    /// slots from one read of its tophash word; mid-grow it calls [`Self::iter_next`].
+    ///
+    /// # Safety
+    /// As for [`Self::iter_next`], and the map is not changed at all until this returns.
+    #[inline]
+    pub(crate) unsafe fn iter_fold<B>(
+        &self,
+        it: &mut RawIter,
+        init: B,
+        mut f: impl FnMut(B, *mut u8, usize) -> B,
+    ) -> B {
+        let mut acc = init;
+        if it.check_bucket == NO_CHECK && !it.done && self.h.oldbuckets.is_null() {
+            let offset = it.offset as usize;
+            // SAFETY: as in `iter_next`'s fast path: `bptr` is null or a bucket of the array
+            // the iteration started with or of its chains, `bucket` < 2^B indexes that array,
+            // and nothing changes the map meanwhile, so a slot whose tophash is live when its
+            // bucket's first 8 bytes (the tophash array) are read stays live until `f` gets it.
+            unsafe {
+                // The bucket `iter_next` may have left half-walked: its slots to visit were
+                // taken before any delete, so each is checked again.
+                let b = it.bptr;
+                if !b.is_null() {
+                    let mut todo = it.todo;
+                    while todo != 0 {
+                        let i = todo.trailing_zeros() as usize;
+                        todo &= todo - 1;
+                        let slot = (i + offset) & (BUCKET_CNT - 1);
+                        if Self::top(b, slot) >= MIN_TOP_HASH {
+                            acc = f(acc, b, slot);
+                        }
+                    }
+                    it.bptr = self.overflow(b);
+                }
+                it.todo = 0;
+                loop {
+                    // Every other bucket: read its tophash word once. Without a grow, the
+                    // array holds only the states EMPTY_REST, EMPTY_ONE and live hashes.
+                    let mut b = it.bptr;
+                    while !b.is_null() {
+                        let tops = b.cast::<u64>().read_unaligned().to_le();
+                        let mut todo = group::live_bits(tops).rotate_right(offset as u32);
+                        while todo != 0 {
+                            let i = todo.trailing_zeros() as usize;
+                            todo &= todo - 1;
+                            acc = f(acc, b, (i + offset) & (BUCKET_CNT - 1));
+                        }
+                        b = self.overflow(b);
+                    }
+                    it.bptr = core::ptr::null_mut();
+                    if it.bucket == it.start_bucket && it.wrapped {
+                        it.done = true;
+                        return acc;
+                    }
+                    let b = self.bucket_at(it.buckets, it.bucket);
+                    it.bucket += 1;
+                    if it.bucket == bucket_shift(it.B) {
+                        it.bucket = 0;
+                        it.wrapped = true;
+                    }
+                    it.bptr = b;
+                    it.head = b;
+                }
+            }
+        }
+        // SAFETY: caller contract.
+        while let Some((b, i)) = unsafe { self.iter_next(it) } {
+            acc = f(acc, b, i);
+        }
+        acc
     }
 
     /// The general case of [`Self::iter_next`]: picking the next bucket, reading old buckets

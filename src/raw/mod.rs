@@ -91,6 +91,19 @@ pub(crate) mod group {
             (z.trailing_zeros() / 8) as usize
         }
     }
+    /// A bit per byte (bit j for byte j) whose value is at least `MIN_TOP_HASH` (5): the
+    /// slots of a bucket that hold a live entry. Exact.
+    #[inline(always)]
+    pub(crate) const fn live_bits(tops: u64) -> u8 {
+        const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+        // (b & 0x7f) + (0x80 - MIN_TOP_HASH) reaches 0x80 exactly when b & 0x7f >= 5, and
+        // never carries into the next byte (at most 0x7f + 0x7b); OR-ing b covers b >= 0x80.
+        const ADD: u64 = LO * (0x80 - crate::layout::MIN_TOP_HASH as u64);
+        let ge = ((tops & LOW7).wrapping_add(ADD) | tops) & HI;
+        // Gather bit 7 of byte j to bit 56 + j: each partial product of the multiply lands on
+        // its own bit, so nothing carries.
+        (((ge >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56) as u8
+    }
     /// Mask of the bytes below index `n` (0..=8).
     #[inline(always)]
     pub(crate) const fn below(n: usize) -> u64 {
