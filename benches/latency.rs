@@ -1,7 +1,9 @@
 //! Worst-case insert latency: 4,194,304 random u64 inserts into a fresh map, each insert
 //! timed on its own, per peer (std, hashbrown + foldhash, griddle, gomap, gomap + foldhash).
 //! Prints p50, p99, p99.9, p99.99 and the maximum, and the peak live heap bytes during the
-//! fill (counted by this binary's global allocator).
+//! fill (counted by this binary's global allocator). A second table shows, per peer, how many
+//! inserts took longer than 1 µs, 10 µs, 100 µs and 1 ms, and the minor page faults the fill
+//! took (Linux `getrusage`), which is where a spread-out grow pays for fresh memory.
 //!
 //! ```sh
 //! cargo bench --bench latency                       # all peers, 4,194,304 inserts
@@ -108,6 +110,21 @@ struct Result {
     p: [u64; 4],
     max: u64,
     peak: usize,
+    /// Inserts slower than 1 µs, 10 µs, 100 µs and 1 ms.
+    over: [usize; 4],
+    minflt: i64,
+}
+
+/// Minor page faults of this process so far.
+fn minor_faults() -> i64 {
+    // SAFETY: `getrusage` writes one `rusage`, which all-zero bytes initialize validly.
+    unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_SELF, &mut u) != 0 {
+            return -1;
+        }
+        u.ru_minflt as i64
+    }
 }
 
 fn run<M: Insert>(keys: &[u64], csv: &mut Option<std::fs::File>) -> Result {
@@ -115,6 +132,7 @@ fn run<M: Insert>(keys: &[u64], csv: &mut Option<std::fs::File>) -> Result {
     PEAK.store(base, Ordering::Relaxed);
     let mut lat = vec![0u64; keys.len()];
     let mut m = M::new();
+    let f0 = minor_faults();
     let t0 = Instant::now();
     for (i, &k) in keys.iter().enumerate() {
         let t = Instant::now();
@@ -122,6 +140,7 @@ fn run<M: Insert>(keys: &[u64], csv: &mut Option<std::fs::File>) -> Result {
         lat[i] = t.elapsed().as_nanos() as u64;
     }
     let total_ns = t0.elapsed().as_nanos();
+    let minflt = minor_faults() - f0;
     assert_eq!(m.len(), keys.len());
     let peak = PEAK.load(Ordering::Relaxed) - base;
     drop(m);
@@ -131,6 +150,7 @@ fn run<M: Insert>(keys: &[u64], csv: &mut Option<std::fs::File>) -> Result {
         }
     }
     let max = *lat.iter().max().unwrap_or(&0);
+    let over = [1_000, 10_000, 100_000, 1_000_000].map(|t| lat.iter().filter(|&&l| l > t).count());
     lat.sort_unstable();
     let q = |f: f64| lat[((lat.len() as f64 * f) as usize).min(lat.len() - 1)];
     Result {
@@ -139,6 +159,8 @@ fn run<M: Insert>(keys: &[u64], csv: &mut Option<std::fs::File>) -> Result {
         p: [q(0.5), q(0.99), q(0.999), q(0.9999)],
         max,
         peak,
+        over,
+        minflt,
     }
 }
 
@@ -211,6 +233,16 @@ fn main() {
                 r.p[3],
                 r.max,
                 r.peak
+            );
+        }
+        println!(
+            "{:<15} {:>9} {:>9} {:>9} {:>9} {:>13}",
+            "peer", ">1 µs", ">10 µs", ">100 µs", ">1 ms", "minor faults"
+        );
+        for r in &results {
+            println!(
+                "{:<15} {:>9} {:>9} {:>9} {:>9} {:>13}",
+                r.name, r.over[0], r.over[1], r.over[2], r.over[3], r.minflt
             );
         }
         let hb = &results[1];

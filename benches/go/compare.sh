@@ -4,21 +4,33 @@
 # prints one table with the ratios.
 #
 #   benches/go/compare.sh [--runs N] [--sizes 1000,100000,1000000]
+#   benches/go/compare.sh --latency [N]    # worst-case insert latency: Rust peers, then Go
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=5
 sizes=1000,100000,1000000
+latency=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --sizes) sizes=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N] [--sizes A,B,C]" >&2; exit 2 ;;
+    --latency)
+      latency=4194304; shift
+      if [ $# -gt 0 ] && [[ $1 =~ ^[0-9]+$ ]]; then latency=$1; shift; fi ;;
+    *) echo "usage: $0 [--runs N] [--sizes A,B,C] | --latency [N]" >&2; exit 2 ;;
   esac
 done
 GO=${GOMAP_GO:-/usr/lib/go-1.19/bin/go}
 "$GO" version | grep -q go1.19 || { echo "Go 1.19 not found at $GO (apt-get install golang-1.19-go)" >&2; exit 1; }
 out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
 (cd benches/go && "$GO" build -o "$out/gobench" .)
+if [ "$latency" -gt 0 ]; then
+  cargo bench -q --bench latency -- --n "$latency"
+  "$out/gobench" -latency "$latency"
+  GODEBUG=cpu.aes=off "$out/gobench" -latency "$latency"
+  exit 0
+fi
 "$out/gobench" -runs "$runs" -sizes "$sizes" > "$out/go-aes.jsonl"
 GODEBUG=cpu.aes=off "$out/gobench" -runs "$runs" -sizes "$sizes" > "$out/go-noaes.jsonl"
 cargo bench -q --bench compare -- --runs "$runs" --sizes "$sizes" > "$out/rust.jsonl"

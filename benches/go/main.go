@@ -6,6 +6,9 @@
 // Run it twice, as benches/go/compare.sh does: once as is (Go's AES hash) and once with
 // GODEBUG=cpu.aes=off (the portable hash gomap implements). Each figure is the best of
 // -runs runs (default 5), in nanoseconds per operation.
+//
+// With -latency N it instead times each of N random u64 inserts into a fresh map on its own,
+// with the keys of benches/latency.rs, and prints one row of that harness's table.
 package main
 
 import (
@@ -14,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sort"
 	"strings"
 	"time"
 )
@@ -169,13 +173,53 @@ func str16(n int) ([]string, []string) {
 	return a, b
 }
 
+// latency times each of n random-key inserts into a fresh map on its own, with the keys of
+// benches/latency.rs, and prints one row in that harness's format (without peak bytes).
+func latency(impl string, n int) {
+	keys, _ := u64Random(n)
+	lat := make([]int64, n)
+	m := make(map[uint64]uint64)
+	runtime.GC()
+	t0 := time.Now()
+	for i, k := range keys {
+		t := time.Now()
+		m[k] = k
+		lat[i] = int64(time.Since(t))
+	}
+	total := time.Since(t0)
+	if len(m) != n {
+		panic("lost keys")
+	}
+	var max int64
+	for _, l := range lat {
+		if l > max {
+			max = l
+		}
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	q := func(f float64) int64 {
+		i := int(float64(n) * f)
+		if i >= n {
+			i = n - 1
+		}
+		return lat[i]
+	}
+	fmt.Printf("%-15s %10.1f %8d %8d %9d %10d %12d %12s\n", impl,
+		float64(total.Nanoseconds())/float64(n), q(0.5), q(0.99), q(0.999), q(0.9999), max, "-")
+}
+
 func main() {
 	runs := flag.Int("runs", 5, "runs per figure (the best is reported)")
 	sizes := flag.String("sizes", "1000,100000,1000000", "map sizes")
+	lat := flag.Int("latency", 0, "instead: time each of N random u64 inserts (as benches/latency.rs)")
 	flag.Parse()
 	impl := "go-aes"
 	if strings.Contains(os.Getenv("GODEBUG"), "cpu.aes=off") {
 		impl = "go-noaes"
+	}
+	if *lat > 0 {
+		latency(impl, *lat)
+		return
 	}
 	enc := json.NewEncoder(os.Stdout)
 	emit := func(r result) {
