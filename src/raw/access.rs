@@ -2,7 +2,7 @@
 
 use allocator_api2::alloc::Allocator;
 
-use super::{group, RawMap, Shape};
+use super::{group, prefetch_bucket, RawMap, Shape};
 use crate::layout::*;
 use crate::rand::RandSource;
 
@@ -32,7 +32,7 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
             let mut b = self.bucket_at(h.buckets, hash as usize & m);
             // A bucket spans two or three cache lines (tophash, keys, elems, overflow): ask for
             // all of them at once rather than one after the other.
-            prefetch_bucket(b, self.l().bucketsize);
+            prefetch_bucket(b, self.l().bucketsize, false);
             if !h.oldbuckets.is_null() {
                 if !h.same_size_grow() {
                     m >>= 1;
@@ -62,24 +62,6 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
                 if b.is_null() {
                     return None;
                 }
-            }
-        }
-    }
-}
-
-/// Hints the CPU to load a bucket's cache lines (x86-64; nothing elsewhere).
-#[inline(always)]
-#[allow(unused_variables)]
-fn prefetch_bucket(b: *mut u8, bucketsize: usize) {
-    #[cfg(all(target_arch = "x86_64", not(miri)))]
-    {
-        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: prefetching has no effect on memory and never faults; the addresses lie in
-        // (or one line past) the bucket, and `wrapping_add` keeps the arithmetic defined.
-        unsafe {
-            _mm_prefetch::<_MM_HINT_T0>(b.wrapping_add(64).cast::<i8>());
-            if bucketsize > 128 {
-                _mm_prefetch::<_MM_HINT_T0>(b.wrapping_add(128).cast::<i8>());
             }
         }
     }

@@ -9,7 +9,7 @@ use core::ptr;
 
 use allocator_api2::alloc::Allocator;
 
-use super::{KeyOps, RawMap};
+use super::{prefetch_bucket, KeyOps, RawMap};
 use crate::error::TryReserveError;
 use crate::layout::*;
 use crate::rand::RandSource;
@@ -81,6 +81,18 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
     /// moves, so a panic leaves the map exactly as it was (`nevacuate` included).
     pub(crate) fn grow_work(&mut self, bucket: usize) -> Result<(), TryReserveError> {
         let first = bucket & self.h.oldbucketmask();
+        // Ask for every line of the old bucket evacuated first and of the key's bucket, which
+        // the caller reads next, at once rather than one miss after the other.
+        // SAFETY: `bucket` indexes the current array (invariant 1), `first` the old one
+        // (invariant 2).
+        let (old, new) = unsafe {
+            (
+                self.bucket_at(self.h.oldbuckets, first),
+                self.bucket_at(self.h.buckets, bucket),
+            )
+        };
+        prefetch_bucket(old, self.l().bucketsize, true);
+        prefetch_bucket(new, self.l().bucketsize, true);
         let prehash = self.shape.hash_may_panic() && !self.h.same_size_grow();
         if prehash {
             // SAFETY: while growing, both indices are below the number of old buckets
@@ -98,6 +110,12 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
         self.evacuate(first, !prehash)?;
         if self.h.growing() {
             self.evacuate(self.h.nevacuate, !prehash)?;
+        }
+        if self.h.growing() {
+            // The next write evacuates `nevacuate`: start loading it now.
+            // SAFETY: while growing, nevacuate < noldbuckets indexes the old array.
+            let next = unsafe { self.bucket_at(self.h.oldbuckets, self.h.nevacuate) };
+            prefetch_bucket(next, self.l().bucketsize, true);
         }
         Ok(())
     }
