@@ -920,3 +920,53 @@ mod libc_alloc {
         assert_eq!(s.Mallocs, s.Frees);
     }
 }
+
+/// How many of the pages of `block` are resident in memory (Linux `mincore`).
+#[cfg(target_os = "linux")]
+fn resident_pages(block: NonNull<[u8]>) -> (usize, usize) {
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+    let start = block.cast::<u8>().as_ptr() as usize;
+    let (lo, hi) = (
+        start.div_ceil(page) * page,
+        (start + block.len()) / page * page,
+    );
+    let n = (hi - lo) / page;
+    let mut v = vec![0u8; n];
+    // SAFETY: [lo, hi) is whole pages inside the block, which is mapped; `v` has one byte per
+    // page.
+    let r = unsafe { libc::mincore(lo as *mut libc::c_void, hi - lo, v.as_mut_ptr()) };
+    assert_eq!(r, 0, "mincore failed");
+    (v.iter().filter(|&&b| b & 1 != 0).count(), n)
+}
+
+/// The default allocator hands out a big zeroed block without writing to it: its pages are
+/// not even resident, also right after a block of the same size was freed (glibc would then
+/// serve `calloc` from its heap and clear the block with a memset).
+#[test]
+#[cfg(target_os = "linux")]
+#[cfg_attr(miri, ignore)] // mmap and mincore are FFI
+fn page_alloc_zeroed_blocks_are_untouched_fresh_pages() {
+    use gomap::alloc::{DefaultAllocator, PageAlloc};
+    let a: DefaultAllocator = PageAlloc::new();
+    let size = 16 << 20;
+    let l = layout(size, 8);
+    for round in 0..3 {
+        // A dirty block of the same size, freed: raises glibc's mmap threshold.
+        let dirty = Global.allocate(l).unwrap();
+        fill(dirty, 0x5a);
+        // SAFETY: `dirty` came from Global with layout `l`.
+        unsafe { Global.deallocate(dirty.cast(), l) };
+
+        let p = a.allocate_zeroed(l).unwrap();
+        let (resident, pages) = resident_pages(p);
+        assert!(
+            resident * 100 < pages,
+            "round {round}: {resident} of the {pages} pages of a fresh zeroed block are resident \
+             (written by a memset?)"
+        );
+        assert!(holds(p, 0));
+        // SAFETY: `p` came from `a` with layout `l`.
+        unsafe { a.deallocate(p.cast(), l) };
+    }
+}

@@ -12,6 +12,7 @@
 //! | [`SizeClassAlloc`] | Go's heap sizes: small objects from Go's size classes, carved from spans of whole pages taken from a parent allocator (Go's `mcache`/`mspan`) |
 //! | [`CountingAlloc`] | making memory visible: Go's `MemStats` numbers (`Mallocs`, `Frees`, `HeapAlloc`, ...) and the peak, with atomics |
 //! | [`Arena`], [`StaticArena`] | no heap at all: a fixed buffer (borrowed, or a `static`), with freed blocks reused |
+//! | `PageAlloc` (feature `std`; the default) | large blocks as fresh pages from the OS (`mmap`), so a big zeroed bucket array costs no memset; the rest from a parent |
 //! | `LibcAlloc` (feature `libc`, Unix) | `malloc`/`calloc`/`posix_memalign`/`free`, for `no_std` programs on hosted targets |
 //!
 //! They compose: `CountingAlloc<SizeClassAlloc<Global>>` counts what a map asks for, while
@@ -30,6 +31,8 @@ mod arena;
 mod counting;
 #[cfg(all(feature = "libc", unix))]
 mod libc_alloc;
+#[cfg(feature = "std")]
+mod pages;
 mod size_class;
 mod size_class_alloc;
 mod spin;
@@ -38,6 +41,8 @@ pub use arena::{Arena, StaticArena};
 pub use counting::{CountingAlloc, MemStats};
 #[cfg(all(feature = "libc", unix))]
 pub use libc_alloc::LibcAlloc;
+#[cfg(feature = "std")]
+pub use pages::PageAlloc;
 pub use size_class::{
     class_align, roundupsize, size_class, CLASS_TO_ALLOCNPAGES, CLASS_TO_SIZE, MAX_SMALL_SIZE,
     PAGE_SIZE,
@@ -72,8 +77,13 @@ unsafe impl Allocator for NoGlobal {
     unsafe fn deallocate(&self, _: core::ptr::NonNull<u8>, _: core::alloc::Layout) {}
 }
 
-/// The allocator a map uses when none is named: [`Global`] with the `alloc` feature.
-#[cfg(feature = "alloc")]
+/// The allocator a map uses when none is named: with the `std` feature, [`PageAlloc`] (large
+/// bucket arrays as fresh zero pages from the OS, everything else from [`Global`]).
+#[cfg(feature = "std")]
+pub type DefaultAllocator = PageAlloc<Global>;
+/// The allocator a map uses when none is named: [`Global`] with the `alloc` feature (and
+/// without `std`).
+#[cfg(all(feature = "alloc", not(feature = "std")))]
 pub type DefaultAllocator = Global;
 /// The allocator a map uses when none is named: [`NoGlobal`] without the `alloc` feature.
 #[cfg(not(feature = "alloc"))]
