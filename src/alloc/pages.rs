@@ -18,10 +18,9 @@ use allocator_api2::alloc::{AllocError, Allocator, Global};
 /// a 4,194,304-insert fill that was a 3 ms insert (an 18 MiB array; see BENCHMARKS.md).
 /// `PageAlloc` keeps the grow's cost spread over the writes that touch the pages.
 ///
-/// * A block of at least [`PageAlloc::THRESHOLD`] bytes (128 KiB, glibc's own initial mmap
-///   threshold) whose alignment is at most the page size is a private anonymous mapping,
-///   rounded up to whole pages, and is unmapped when freed. Zeroed or not, the pages are the
-///   kernel's zero pages until first written.
+/// * A block of at least [`PageAlloc::THRESHOLD`] bytes (4 MiB) whose alignment is at most the
+///   page size is a private anonymous mapping, rounded up to whole pages, and is unmapped when
+///   freed. Zeroed or not, the pages are the kernel's zero pages until first written.
 /// * Anything smaller, or more aligned, goes to the parent.
 ///
 /// The split depends only on the layout, so `deallocate` sends every block back where it came
@@ -54,8 +53,14 @@ impl PageAlloc<Global> {
 }
 
 impl<A> PageAlloc<A> {
-    /// Blocks of this many bytes or more come from the OS.
-    pub const THRESHOLD: usize = 128 * 1024;
+    /// Blocks of this many bytes or more come from the OS (4 MiB).
+    ///
+    /// Below it, the parent serves the block, and may clear it with a memset: a few hundred
+    /// microseconds at most, less than the page faults fresh pages would cost the writes that
+    /// touch them (1 to 3 µs per 4 KiB page on the virtual machines of BENCHMARKS.md). Above
+    /// it, fresh pages keep
+    /// the clearing out of the insert that starts a grow.
+    pub const THRESHOLD: usize = 4 << 20;
 
     /// Large blocks from the OS, the rest from `parent`.
     pub const fn with_parent(parent: A) -> Self {
@@ -209,7 +214,7 @@ mod tests {
         let sizes: &[usize] = if cfg!(miri) {
             &[1, 100, 4096]
         } else {
-            &[1, 100, t - 1, t, 1 << 20, (1 << 20) + 3]
+            &[1, 100, 1 << 20, t - 1, t, t + 3, 2 * t]
         };
         for &size in sizes {
             for zero in [false, true] {
