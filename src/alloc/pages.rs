@@ -57,9 +57,8 @@ impl<A> PageAlloc<A> {
     ///
     /// Below it, the parent serves the block, and may clear it with a memset: a few hundred
     /// microseconds at most, less than the page faults fresh pages would cost the writes that
-    /// touch them (1 to 3 µs per 4 KiB page on the virtual machines of BENCHMARKS.md). Above
-    /// it, fresh pages keep
-    /// the clearing out of the insert that starts a grow.
+    /// touch them (1 to 3 µs per 4 KiB page on the virtual machines of BENCHMARKS.md).
+    /// Above it, fresh pages keep the clearing out of the insert that starts a grow.
     pub const THRESHOLD: usize = 4 << 20;
 
     /// Large blocks from the OS, the rest from `parent`.
