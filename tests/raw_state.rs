@@ -217,7 +217,10 @@ fn grow_evacuates_exactly_gos_buckets_and_nevacuate_advances() {
             }
             assert_eq!(got, model.evacuated, "seed {seed}");
             assert_eq!(m.header().nevacuate(), model.nevacuate, "seed {seed}");
-            check_invariants(&m);
+            // The full invariant walk is slow under Miri: there, every 8th step.
+            if !cfg!(miri) || k % 8 == 0 {
+                check_invariants(&m);
+            }
             // Alternate inserts, deletes of absent keys and lookups (which never evacuate).
             let key = k;
             k += 1;
