@@ -156,24 +156,37 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
                             continue;
                         }
                     }
-                    if it.bucket == it.start_bucket && it.wrapped {
-                        it.done = true;
-                        return None;
-                    }
-                    let b = self.bucket_at(it.buckets, it.bucket);
-                    it.bucket += 1;
-                    if it.bucket == bucket_shift(it.B) {
-                        it.bucket = 0;
-                        it.wrapped = true;
-                    }
-                    it.bptr = b;
-                    it.head = b;
+                    let b = self.iter_next_bucket(it)?;
                     it.todo = it.slots_to_visit(b);
                 }
             }
         }
         // SAFETY: caller contract.
         unsafe { self.iter_next_slow(it) }
+    }
+
+    /// Moves the iteration on to the next bucket of its array (wrapping round once) and returns
+    /// it, or marks the iteration done when it is back at its start bucket.
+    ///
+    /// # Safety
+    /// `it` must be an iteration started on this map, whose array (`it.buckets`, 2^`it.B`
+    /// buckets) is still allocated.
+    #[inline(always)]
+    unsafe fn iter_next_bucket(&self, it: &mut RawIter) -> Option<*mut u8> {
+        if it.bucket == it.start_bucket && it.wrapped {
+            it.done = true;
+            return None;
+        }
+        // SAFETY: `bucket` < 2^B indexes the iteration's array (caller contract).
+        let b = unsafe { self.bucket_at(it.buckets, it.bucket) };
+        it.bucket += 1;
+        if it.bucket == bucket_shift(it.B) {
+            it.bucket = 0;
+            it.wrapped = true;
+        }
+        it.bptr = b;
+        it.head = b;
+        Some(b)
     }
 
     /// Calls `f` on every entry the iteration has still to return, in the order
@@ -229,18 +242,9 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
                         b = self.overflow(b);
                     }
                     it.bptr = core::ptr::null_mut();
-                    if it.bucket == it.start_bucket && it.wrapped {
-                        it.done = true;
+                    if self.iter_next_bucket(it).is_none() {
                         return acc;
                     }
-                    let b = self.bucket_at(it.buckets, it.bucket);
-                    it.bucket += 1;
-                    if it.bucket == bucket_shift(it.B) {
-                        it.bucket = 0;
-                        it.wrapped = true;
-                    }
-                    it.bptr = b;
-                    it.head = b;
                 }
             }
         }
