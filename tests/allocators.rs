@@ -970,3 +970,48 @@ fn page_alloc_zeroed_blocks_are_untouched_fresh_pages() {
         unsafe { a.deallocate(p.cast(), l) };
     }
 }
+
+/// A map big enough that its bucket arrays come from `PageAlloc`'s own mappings: through grows
+/// (the old array handed back a piece at a time, then unmapped), deletes, `clear`, a
+/// `shrink_to_fit` and drop, every entry stays right and nothing leaks.
+#[test]
+#[cfg_attr(miri, ignore)] // hundreds of thousands of inserts; PageAlloc maps nothing under Miri
+fn page_alloc_serves_big_maps_through_grows() {
+    use gomap::alloc::PageAlloc;
+    let counting = CountingAlloc::new(PageAlloc::new());
+    let mut m: GoMap<u64, u64, GoHasher, &CountingAlloc<PageAlloc>, SeededRand> = GoMap::from_parts(
+        0,
+        GoHasher::with_hashkey(0xfa9e),
+        &counting,
+        SeededRand::new(5),
+    );
+    let threshold = PageAlloc::<Global>::THRESHOLD;
+    // B = 16: a 9.4 MB array, past the threshold; the grows to B = 15 and 16 use mappings.
+    let n = 13 * (1u64 << 15) / 2 + 1000;
+    for k in 0..n {
+        m.insert(k, k ^ 0x55);
+        if k % 4 == 3 {
+            assert_eq!(m.remove(&(k / 2)), Some((k / 2) ^ 0x55), "remove {}", k / 2);
+        }
+    }
+    assert!(m.layout().array_bytes(m.header().B()).unwrap() >= threshold);
+    // Step k removed k / 2 when k % 4 == 3: the odd keys j with 2j + 1 < n.
+    for k in 0..n {
+        let removed = k % 2 == 1 && 2 * k + 1 < n;
+        assert_eq!(
+            m.get(&k).copied(),
+            (!removed).then_some(k ^ 0x55),
+            "key {k}"
+        );
+    }
+    check_invariants(&m);
+    assert_eq!(counting.live_bytes(), m.allocated_bytes() as u64);
+    m.clear();
+    assert!(m.is_empty());
+    m.shrink_to_fit();
+    check_invariants(&m);
+    drop(m);
+    let s = counting.read_mem_stats();
+    assert_eq!(s.HeapAlloc, 0, "leak: {s:?}");
+    assert_eq!(s.Mallocs, s.Frees, "{s:?}");
+}
