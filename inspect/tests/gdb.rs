@@ -34,6 +34,10 @@ use gomap::layout::{
 };
 use serde_json::{json, Value};
 
+#[path = "../../tests/common/go.rs"]
+mod go_toolchain;
+use go_toolchain::find_go;
+
 /// Every gdb run gets this long before it is killed and the test fails.
 const GDB_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -181,26 +185,6 @@ fn rust_target() -> &'static Path {
         }
         bin
     })
-}
-
-fn find_go() -> Result<PathBuf, String> {
-    let mut candidates = Vec::new();
-    if let Some(p) = std::env::var_os("GOMAP_GO") {
-        candidates.push(PathBuf::from(p));
-    }
-    candidates.push(PathBuf::from("/usr/lib/go-1.19/bin/go"));
-    candidates.push(PathBuf::from("go"));
-    for c in candidates {
-        if let Ok(out) = Command::new(&c).arg("version").output() {
-            if String::from_utf8_lossy(&out.stdout).contains("go1.19") {
-                return Ok(c);
-            }
-        }
-    }
-    Err(
-        "Go 1.19 not found: install it with `apt-get install -y golang-1.19-go` (or set GOMAP_GO)"
-            .into(),
-    )
 }
 
 /// The Go target binary and GOROOT, or `None` (Go missing outside CI: skipped loudly).

@@ -18,25 +18,9 @@ use map_inspect::replay::{self, Options};
 use map_inspect::script;
 use map_inspect::trace::{first_difference, Trace};
 
-fn find_go() -> Result<PathBuf, String> {
-    let mut candidates = Vec::new();
-    if let Some(p) = std::env::var_os("GOMAP_GO") {
-        candidates.push(PathBuf::from(p));
-    }
-    candidates.push(PathBuf::from("/usr/lib/go-1.19/bin/go"));
-    candidates.push(PathBuf::from("go"));
-    for c in candidates {
-        if let Ok(out) = Command::new(&c).arg("version").output() {
-            if String::from_utf8_lossy(&out.stdout).contains("go1.19") {
-                return Ok(c);
-            }
-        }
-    }
-    Err(
-        "Go 1.19 not found: install it with `apt-get install -y golang-1.19-go` (or set GOMAP_GO)"
-            .into(),
-    )
-}
+#[path = "../../tests/common/go.rs"]
+mod go_toolchain;
+use go_toolchain::find_go;
 
 /// Builds the oracle once; `None` means "skip" (Go missing outside CI).
 fn oracle() -> Option<&'static Path> {

@@ -10,6 +10,10 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+#[path = "../../../tests/common/go.rs"]
+mod go_toolchain;
+use go_toolchain::find_go;
+
 /// The `map-inspect` binary under test.
 pub(crate) fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_map-inspect")
@@ -127,26 +131,6 @@ pub(crate) fn hold_gomap() -> &'static Path {
         assert!(bin.exists(), "{} was not built", bin.display());
         bin
     })
-}
-
-fn find_go() -> Result<PathBuf, String> {
-    let mut candidates = Vec::new();
-    if let Some(p) = std::env::var_os("GOMAP_GO") {
-        candidates.push(PathBuf::from(p));
-    }
-    candidates.push(PathBuf::from("/usr/lib/go-1.19/bin/go"));
-    candidates.push(PathBuf::from("go"));
-    for c in candidates {
-        if let Ok(out) = Command::new(&c).arg("version").output() {
-            if String::from_utf8_lossy(&out.stdout).contains("go1.19") {
-                return Ok(c);
-            }
-        }
-    }
-    Err(
-        "Go 1.19 not found: install it with `apt-get install -y golang-1.19-go` (or set GOMAP_GO)"
-            .into(),
-    )
 }
 
 /// The Go 1.19 target program (`tests/go-live`), built once per test run. `None` means
