@@ -6,6 +6,8 @@
 //! Run `cargo test --test allocators -- --nocapture` to see the grow's numbers.
 
 mod common;
+#[path = "common/go.rs"]
+mod go_toolchain;
 
 use std::alloc::Layout;
 use std::cell::RefCell;
@@ -289,15 +291,9 @@ fn map_memory_takes_go_heap_sizes() {
 #[test]
 #[cfg_attr(miri, ignore)]
 fn size_class_tables_match_go_source() {
-    let goroot = std::env::var("GOMAP_GO")
-        .ok()
-        .and_then(|go| {
-            std::path::Path::new(&go)
-                .parent()?
-                .parent()
-                .map(|p| p.to_path_buf())
-        })
-        .unwrap_or_else(|| "/usr/lib/go-1.19".into());
+    let go = go_toolchain::find_go().unwrap_or_else(|e| panic!("{e}"));
+    // .../go/bin/go -> GOROOT .../go
+    let goroot = go.parent().and_then(|p| p.parent()).unwrap().to_path_buf();
     let path = goroot.join("src/runtime/sizeclasses.go");
     let src = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(

@@ -12,7 +12,7 @@
 //! `fresh_go_run_matches` rebuilds and reruns the Go program, which draws a new random
 //! hashkey, and checks that run too. It needs Go 1.19 (`apt-get install -y golang-1.19-go`):
 //! without it the test fails when `CI=true` and is skipped with a warning otherwise.
-//! `GOMAP_GO119=/path/to/go` picks the Go binary.
+//! Go 1.19 is found through `$GOMAP_GO_CACHE` (see `scripts/go-toolchains`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -20,6 +20,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use gomap::hash::{self, GoHasher, MapHasher, C0, C1};
+
+#[path = "common/go.rs"]
+mod go_toolchain;
 
 /// The committed vectors.
 const COMMITTED: &str = include_str!("data/go1.19-hash-vectors.txt");
@@ -670,42 +673,6 @@ fn checker_catches_corrupted_vectors() {
     );
 }
 
-/// A Go 1.19 `go` binary: `$GOMAP_GO119`, else `/usr/lib/go-1.19/bin/go`, else `go` on
-/// `PATH` if it is Go 1.19.
-fn find_go_1_19() -> Result<PathBuf, String> {
-    fn is_1_19(go: &Path) -> Result<(), String> {
-        let out = Command::new(go)
-            .arg("version")
-            .env("GOTOOLCHAIN", "local")
-            .output()
-            .map_err(|e| format!("{}: {e}", go.display()))?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        // "go version go1.19.8 linux/amd64"
-        let v = text.split_whitespace().nth(2).unwrap_or("");
-        if out.status.success() && (v == "go1.19" || v.starts_with("go1.19.")) {
-            Ok(())
-        } else {
-            Err(format!(
-                "{} is {:?}, not Go 1.19",
-                go.display(),
-                text.trim()
-            ))
-        }
-    }
-    if let Some(go) = std::env::var_os("GOMAP_GO119") {
-        let go = PathBuf::from(go);
-        return is_1_19(&go).map(|()| go);
-    }
-    let mut tried = Vec::new();
-    for go in [Path::new("/usr/lib/go-1.19/bin/go"), Path::new("go")] {
-        match is_1_19(go) {
-            Ok(()) => return Ok(go.to_path_buf()),
-            Err(e) => tried.push(e),
-        }
-    }
-    Err(tried.join("; "))
-}
-
 /// Whether `go env NAME` names a directory that exists or can be made, and can be written.
 fn go_dir_writable(go: &Path, name: &str) -> bool {
     let Ok(out) = Command::new(go).args(["env", name]).output() else {
@@ -724,13 +691,12 @@ fn go_dir_writable(go: &Path, name: &str) -> bool {
 #[test]
 #[cfg_attr(miri, ignore)]
 fn fresh_go_run_matches() {
-    let go = match find_go_1_19() {
+    let go = match go_toolchain::find_go() {
         Ok(go) => go,
         Err(why) => {
             let msg = format!(
                 "Go 1.19 not found ({why}). It is needed to regenerate the hash test vectors: \
-                 install it with `apt-get install -y golang-1.19-go` (or set GOMAP_GO119 to \
-                 a Go 1.19 `go` binary)."
+                 install it with `scripts/go-toolchains 1.19`."
             );
             if std::env::var("CI").as_deref() == Ok("true") {
                 panic!("\n\n!!!!! {msg}\n");

@@ -6,7 +6,7 @@
 //! `expunged` is a package variable).
 //!
 //! The Go program is embedded below and built at test time with Go 1.19
-//! (`/usr/lib/go-1.19/bin/go`, or `$GOMAP_GO`). Without Go the test fails when `CI=true`
+//! (found through `$GOMAP_GO_CACHE`, see `scripts/go-toolchains`). Without Go the test fails when `CI=true`
 //! and is skipped with a loud message otherwise, as the other Go tests are.
 //! (Go 1.19 has no `Swap`, `CompareAndSwap` or `CompareAndDelete`: those are checked against
 //! the model in `sync_map.rs`.)

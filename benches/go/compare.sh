@@ -20,8 +20,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--runs N] [--sizes A,B,C] | --latency [N]" >&2; exit 2 ;;
   esac
 done
-GO=${GOMAP_GO:-/usr/lib/go-1.19/bin/go}
-"$GO" version | grep -q go1.19 || { echo "Go 1.19 not found at $GO (apt-get install golang-1.19-go)" >&2; exit 1; }
+GO=$(scripts/go-toolchains 1.19 | cut -d" " -f2)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 (cd benches/go && "$GO" build -o "$out/gobench" .)

@@ -3,9 +3,8 @@
 //!
 //! * `hold_gomap` (inspect/examples): a Rust program holding gomap maps, one caught mid-grow.
 //! * `tests/go-live`: a Go 1.19 program built here with Go 1.19, holding real Go maps, two
-//!   caught mid-grow. Go comes from Debian's `golang-1.19-go` (`/usr/lib/go-1.19/bin/go`, or
-//!   `$GOMAP_GO`); without it the Go test fails when `CI=true` and is skipped with a loud
-//!   warning otherwise.
+//!   caught mid-grow. Go is found through `$GOMAP_GO_CACHE` (`scripts/go-toolchains`); without
+//!   it the Go test fails when `CI=true` and is skipped with a loud warning otherwise.
 //!
 //! The children are this test's own child processes, and they allow any reader under Yama's
 //! `ptrace_scope = 1` (`prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY)`), since `map-inspect` is

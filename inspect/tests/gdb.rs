@@ -17,7 +17,7 @@
 //! * The constants of the script and of `gomap::layout` must agree.
 //!
 //! gdb is required: without it these tests fail, they never skip. Go 1.19 comes from Debian's
-//! `golang-1.19-go` (or `$GOMAP_GO`); as in `go_differential.rs`, the Go session fails when Go
+//! `golang-1.19-go` (found through `$GOMAP_GO_CACHE`); as in `go_differential.rs`, the Go session fails when Go
 //! is missing and `CI=true`, and is skipped with a loud warning otherwise.
 
 use std::collections::BTreeMap;

@@ -6,7 +6,7 @@
 //! header field, every bucket byte (pointers written symbolically), the same arrays, overflow
 //! chains, heap overflow buckets and `extra` lists. A mismatch names the first difference.
 //!
-//! Go 1.19 comes from Debian's `golang-1.19-go` (`/usr/lib/go-1.19/bin/go`, or `$GOMAP_GO`).
+//! Go 1.19 comes from Debian's `golang-1.19-go` (found through `$GOMAP_GO_CACHE`, see `scripts/go-toolchains`).
 //! Without it the test fails when `CI=true`, and is skipped with a loud warning otherwise.
 
 use std::fmt::Write as _;
