@@ -264,19 +264,30 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> Iterator
 {
     type Item = (K, V);
     fn next(&mut self) -> Option<(K, V)> {
-        // Put the header back for the step, then take it out again.
+        /// Takes the header out of the map again when the step ends, also when the hasher
+        /// panics during it (a step of an iteration over a growing map hashes keys).
+        struct Out<'s, 'a, K, V, H, A: Allocator, R: RandSource>(&'s mut Drain<'a, K, V, H, A, R>);
+        impl<K, V, H, A: Allocator, R: RandSource> Drop for Out<'_, '_, K, V, H, A, R> {
+            fn drop(&mut self) {
+                let d = &mut *self.0;
+                core::mem::swap(&mut d.h, &mut d.map.raw.h);
+            }
+        }
+        // Put the header back for the step.
         core::mem::swap(&mut self.h, &mut self.map.raw.h);
+        let g = Out(self);
+        let d = &mut *g.0;
         // SAFETY: the map is exclusively borrowed; taken slots are marked empty first.
         let r = unsafe {
-            match self.map.raw.iter_next(&mut self.it) {
-                Some((b, i)) => Some(take(&self.map.raw, b, i)),
+            match d.map.raw.iter_next(&mut d.it) {
+                Some((b, i)) => Some(take(&d.map.raw, b, i)),
                 None => None,
             }
         };
-        core::mem::swap(&mut self.h, &mut self.map.raw.h);
         if r.is_some() {
-            self.remaining = self.remaining.saturating_sub(1);
+            d.remaining = d.remaining.saturating_sub(1);
         }
+        drop(g);
         r
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
