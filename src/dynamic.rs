@@ -352,9 +352,6 @@ impl KeyOps for DynShape {
     fn reflexive(&self) -> bool {
         !self.key.is_float()
     }
-    fn hash_may_panic(&self) -> bool {
-        false
-    }
     fn key_has_pointers(&self) -> bool {
         self.key == GoType::String
     }

@@ -420,9 +420,6 @@ pub trait MapHasher<K: ?Sized> {
     const NEEDS_KEY_UPDATE: bool = false;
     /// See [`GoKey::REFLEXIVE`].
     const REFLEXIVE: bool = true;
-    /// Whether `hash` may panic. When it may, evacuation hashes an old bucket's keys once
-    /// before it moves anything, so a panic leaves the bucket untouched.
-    const HASH_MAY_PANIC: bool = true;
 }
 
 /// Go's own hasher: the portable Go 1.19 hash of a [`GoKey`] with a given `hashkey`.
@@ -465,7 +462,6 @@ impl<K: GoKey + ?Sized> MapHasher<K> for GoHasher {
     const KEY_GO_STRING: bool = K::GO_STRING;
     const NEEDS_KEY_UPDATE: bool = K::NEEDS_KEY_UPDATE;
     const REFLEXIVE: bool = K::REFLEXIVE;
-    const HASH_MAY_PANIC: bool = false;
 }
 
 /// Hashes any `K: Hash` with a [`BuildHasher`] `S`, seeded with the map's `hash0`.

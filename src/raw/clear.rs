@@ -44,11 +44,11 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
             if !h.oldbuckets.is_null() {
                 let old_b = if h.same_size_grow() { h.B } else { h.B - 1 };
                 let n = self.l().nbuckets(old_b).unwrap_unchecked();
-                self.free_heap_overflow(h.oldbuckets, bucket_shift(old_b), n);
+                self.free_heap_overflow(h.oldbuckets, n);
                 self.free_array(h.oldbuckets, old_b);
             }
             let n = self.l().nbuckets(h.B).unwrap_unchecked();
-            self.free_heap_overflow(h.buckets, bucket_shift(h.B), n);
+            self.free_heap_overflow(h.buckets, n);
             if !h.extra.is_null() {
                 self.free_slice((*h.extra).overflow);
                 self.free_slice((*h.extra).oldoverflow);

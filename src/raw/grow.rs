@@ -21,6 +21,31 @@ struct EvacDst {
     i: usize,
 }
 
+/// Where the entries of one old bucket go, worked out by `plan_chain` before anything moves:
+/// slot i's new tophash (0 for an empty slot), and bit i set when it goes to Y.
+#[derive(Copy, Clone)]
+pub(crate) struct BucketPlan {
+    tops: [u8; BUCKET_CNT],
+    y: u8,
+}
+
+/// Overflow buckets that `n` entries evacuated into an empty head bucket take.
+pub(crate) const fn overflow_for(n: usize) -> usize {
+    n.div_ceil(BUCKET_CNT).saturating_sub(1)
+}
+
+impl BucketPlan {
+    const EMPTY: BucketPlan = BucketPlan {
+        tops: [0; BUCKET_CNT],
+        y: 0,
+    };
+}
+
+/// Chains of up to twice this many buckets in all (the two that one `grow_work` evacuates) are
+/// planned on the stack; longer ones (only a very poor hash makes them) in a buffer the map
+/// keeps while the grow lasts.
+pub(crate) const PLAN_INLINE: usize = 16;
+
 impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
     /// Go's `hashGrow`: start growing, to twice the buckets when the next insert would
     /// overload the map, else to the same number (too many overflow buckets).
@@ -75,10 +100,20 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
     }
 
     /// Go's `growWork`: evacuate the old bucket that `bucket` maps to, then one more (the one at
-    /// `nevacuate`) to make progress.
+    /// `nevacuate`) to make progress; each is Go's `evacuate(t, h, oldbucket)`, which moves every
+    /// entry of an old bucket's chain to the new array (X: same index, Y: index + newbit), marks
+    /// the old slots, then advances `nevacuate`.
     ///
-    /// With a hasher that may panic, every key of both chains is hashed before anything
-    /// moves, so a panic leaves the map exactly as it was (`nevacuate` included).
+    /// The work runs in two phases, so that it is all-or-nothing by construction:
+    /// 1. *Plan* (no Go-visible change): every live key of both chains is hashed once, and its
+    ///    destination half (and its new tophash) is written into a plan (on the stack, or for
+    ///    very long chains in a buffer allocated first). All user code (`Hash`, and `Eq` for
+    ///    keys that may not equal themselves) runs here. Then exactly what the move needs is
+    ///    set aside: the overflow buckets its X and Y halves fill beyond the unused
+    ///    preallocated ones, and list room. A panic or an error leaves the map untouched,
+    ///    `nevacuate` included.
+    /// 2. *Move* (no user code, cannot fail): each entry is copied to its destination, then its
+    ///    old slot is marked `EVACUATED_X`/`EVACUATED_Y`.
     pub(crate) fn grow_work(&mut self, bucket: usize) -> Result<(), TryReserveError> {
         let first = bucket & self.h.oldbucketmask();
         // Ask for every line of the old bucket evacuated first and of the key's bucket, which
@@ -93,23 +128,56 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
         };
         prefetch_bucket(old, self.l().bucketsize, true);
         prefetch_bucket(new, self.l().bucketsize, true);
-        let prehash = self.shape.hash_may_panic() && !self.h.same_size_grow();
-        if prehash {
-            // SAFETY: while growing, both indices are below the number of old buckets
-            // (invariant 2); `hash_chain` only runs on chains that are not evacuated, whose
-            // live slots hold initialized keys.
-            unsafe {
-                self.hash_chain_if_unevacuated(first);
-                if let Some(second) = self.next_after_evacuating(first) {
-                    if second != first {
-                        self.hash_chain_if_unevacuated(second);
-                    }
-                }
+        let second = self.next_after_evacuating(first);
+        // SAFETY: both index the old array (invariant 2).
+        let (c1, c2) = unsafe {
+            (
+                self.unevacuated_len(first),
+                second.map_or(0, |s| self.unevacuated_len(s)),
+            )
+        };
+        self.reserve_plan(c1 + c2)?;
+        let mut inline = [BucketPlan::EMPTY; 2 * PLAN_INLINE];
+        let plan = if c1 + c2 <= inline.len() {
+            inline.as_mut_ptr()
+        } else {
+            // `reserve_plan` made room for c1 + c2 buckets.
+            self.plan_spill_ptr()
+        };
+        let newbit = self.h.noldbuckets();
+        let same_size = self.h.same_size_grow();
+        // SAFETY: the chains planned are unevacuated old chains (their live slots hold
+        // initialized keys), and the plan has room for c1 + c2 buckets.
+        let ovf = unsafe {
+            let mut ovf = 0;
+            if c1 > 0 {
+                ovf += self.plan_chain(first, newbit, same_size, plan);
             }
-        }
-        self.evacuate(first, !prehash)?;
-        if self.h.growing() {
-            self.evacuate(self.h.nevacuate, !prehash)?;
+            if let (Some(s), true) = (second, c2 > 0) {
+                ovf += self.plan_chain(s, newbit, same_size, plan.add(c1));
+            }
+            ovf
+        };
+        self.reserve_evacuation(ovf)?;
+        // SAFETY: destinations are inside the new array (oldbucket + newbit < 2^B for a
+        // doubling grow) and are empty, because every write evacuates an old bucket before
+        // touching its destinations; the plans still describe their chains, because moving one
+        // chain does not change another.
+        unsafe {
+            if c1 > 0 {
+                self.move_chain(first, newbit, same_size, plan);
+            }
+            if first == self.h.nevacuate {
+                self.advance_evacuation_mark(newbit);
+            }
+            if self.h.growing() {
+                let s = self.h.nevacuate;
+                debug_assert_eq!(Some(s), second);
+                if c2 > 0 {
+                    self.move_chain(s, newbit, same_size, plan.add(c1));
+                }
+                self.advance_evacuation_mark(newbit);
+            }
         }
         if self.h.growing() {
             // The next write evacuates `nevacuate`: start loading it now.
@@ -122,7 +190,7 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
 
     /// The old bucket that `grow_work` evacuates second, once `first` is evacuated: the
     /// `nevacuate` that `advance_evacuation_mark` would leave, or `None` if the grow would end.
-    fn next_after_evacuating(&self, first: usize) -> Option<usize> {
+    pub(crate) fn next_after_evacuating(&self, first: usize) -> Option<usize> {
         let newbit = self.h.noldbuckets();
         let mut n = self.h.nevacuate;
         if first == n {
@@ -140,16 +208,18 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
         (n < newbit).then_some(n)
     }
 
-    /// Runs `hash_chain` on old bucket `oldbucket` unless it is already evacuated.
+    /// The number of buckets in old bucket `oldbucket`'s chain, or 0 if it is evacuated.
     ///
     /// # Safety
     /// A grow must be in progress and `oldbucket` must index the old array.
-    unsafe fn hash_chain_if_unevacuated(&self, oldbucket: usize) {
-        // SAFETY: caller contract; an unevacuated old chain's live slots hold keys.
+    pub(crate) unsafe fn unevacuated_len(&self, oldbucket: usize) -> usize {
+        // SAFETY: caller contract; an unevacuated chain is intact.
         unsafe {
             let b0 = self.bucket_at(self.h.oldbuckets, oldbucket);
-            if !evacuated(Self::top(b0, 0)) {
-                self.hash_chain(b0);
+            if evacuated(Self::top(b0, 0)) {
+                0
+            } else {
+                self.chain_len(b0)
             }
         }
     }
@@ -169,87 +239,105 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
         n
     }
 
-    /// Sets aside what evacuating a chain of `nbuckets` buckets may need: a heap bucket per
-    /// old bucket (X and Y together never need more) and, for pointer-free buckets, room in
-    /// the overflow list. Nothing Go-visible changes: a missing `extra` or list is allocated
-    /// into the reserve, and only attached if an overflow bucket is really taken.
-    pub(crate) fn reserve_overflow(&mut self, nbuckets: usize) -> Result<(), TryReserveError> {
-        self.reserve_buckets(nbuckets)?;
-        if self.shape.pointer_free() && nbuckets > 0 {
-            self.reserve_list_room(nbuckets)?;
+    /// Sets aside what moving planned evacuations that take `ovf` overflow buckets needs: the
+    /// heap buckets beyond the preallocated ones still unused and, for pointer-free buckets,
+    /// room for all of them in the overflow list. Nothing Go-visible changes: a missing
+    /// `extra` or list is allocated into the reserve, and only attached when an overflow
+    /// bucket is really taken.
+    pub(crate) fn reserve_evacuation(&mut self, ovf: usize) -> Result<(), TryReserveError> {
+        if ovf == 0 {
+            return Ok(());
+        }
+        self.reserve_buckets(ovf.saturating_sub(self.prealloc_left()))?;
+        if self.shape.pointer_free() {
+            self.reserve_list_room(ovf)?;
         }
         Ok(())
     }
 
-    /// Go's `evacuate(t, h, oldbucket)`: move every entry of an old bucket's chain to the new
-    /// array (X: same index, Y: index + newbit), mark the old slots, then advance `nevacuate`.
-    /// `prehash` is false when the caller already hashed the chain's keys.
-    fn evacuate(&mut self, oldbucket: usize, prehash: bool) -> Result<(), TryReserveError> {
-        let newbit = self.h.noldbuckets();
-        // SAFETY: while growing, `oldbucket < noldbuckets()` indexes the old array (invariant 2),
-        // and its chain is intact.
-        let b0 = unsafe { self.bucket_at(self.h.oldbuckets, oldbucket) };
-        // SAFETY: `b0` is a bucket.
-        if !evacuated(unsafe { Self::top(b0, 0) }) {
-            // Everything fallible, and every call of user code that may panic, happens before
-            // the first byte moves, so a failure leaves the bucket untouched. A chain of c
-            // buckets holds at most 8c entries, which fill X and Y's empty chains with at most
-            // c - 1 overflow buckets in all: a lone bucket needs none.
-            // SAFETY: `b0` has an intact chain.
-            let chain = unsafe { self.chain_len(b0) };
-            if chain > 1 {
-                self.reserve_overflow(chain - 1)?;
-            }
-            let same_size = self.h.same_size_grow();
-            if prehash && self.shape.hash_may_panic() && !same_size {
-                // SAFETY: live slots of an unevacuated old bucket hold initialized keys.
-                unsafe { self.hash_chain(b0) };
-            }
-            // SAFETY: as above; destinations are inside the new array (oldbucket + newbit <
-            // 2^B for a doubling grow) and are empty, because every write evacuates the old
-            // bucket before touching its destinations.
-            unsafe { self.evacuate_chain(b0, oldbucket, newbit, same_size) };
-        }
-        if oldbucket == self.h.nevacuate {
-            self.advance_evacuation_mark(newbit);
-        }
-        Ok(())
-    }
-
-    /// Hashes every live key of a chain and discards the result (see `HASH_MAY_PANIC`).
+    /// The plan phase of Go's `evacuate` for old bucket `oldbucket`: for each bucket j of its
+    /// chain, `plan[j]` gets each live slot's new tophash and whether it goes to Y. Hashes
+    /// every live key exactly once (none for a same-size grow, where everything goes to X).
+    /// Reads only. Returns the number of overflow buckets the move will take: n entries
+    /// evacuated into an empty head bucket fill ceil(n/8) buckets.
     ///
     /// # Safety
-    /// The chain's live slots must hold initialized keys.
-    unsafe fn hash_chain(&self, b0: *mut u8) {
-        let seed = self.h.hash0 as u64;
-        let mut b = b0;
-        while !b.is_null() {
-            for i in 0..BUCKET_CNT {
-                // SAFETY: caller contract.
-                unsafe {
-                    if Self::top(b, i) >= MIN_TOP_HASH {
-                        core::hint::black_box(self.shape.hash(&*self.key_ptr(b, i), seed));
-                    }
-                }
-            }
-            // SAFETY: intact chain.
-            b = unsafe { self.overflow(b) };
-        }
-    }
-
-    /// The moving part of `evacuate`; cannot fail (overflow buckets were reserved).
-    ///
-    /// # Safety
-    /// See `evacuate`.
-    unsafe fn evacuate_chain(
-        &mut self,
-        b0: *mut u8,
+    /// A grow must be in progress, `oldbucket` must be an unevacuated old bucket (live slots
+    /// hold initialized keys), and `plan` must have room for as many entries as its chain has
+    /// buckets.
+    unsafe fn plan_chain(
+        &self,
         oldbucket: usize,
         newbit: usize,
         same_size: bool,
+        plan: *mut BucketPlan,
+    ) -> usize {
+        // SAFETY: caller contract.
+        let b0 = unsafe { self.bucket_at(self.h.oldbuckets, oldbucket) };
+        let seed = self.h.hash0 as u64;
+        let mut n = [0usize; 2];
+        let iterating =
+            Flags::from_bits_retain(self.h.flags.load(core::sync::atomic::Ordering::Relaxed))
+                .contains(Flags::ITERATOR);
+        let mut b = b0;
+        let mut j = 0;
+        while !b.is_null() {
+            let mut p = BucketPlan::EMPTY;
+            for i in 0..BUCKET_CNT {
+                // SAFETY: `b` is a bucket of the chain, i < 8; a live slot holds a key.
+                unsafe {
+                    let top = Self::top(b, i);
+                    if top < MIN_TOP_HASH {
+                        if !is_empty(top) {
+                            panic!("bad map state");
+                        }
+                        continue;
+                    }
+                    let mut newtop = top;
+                    let mut use_y = 0u8;
+                    if !same_size {
+                        let k = &*self.key_ptr(b, i);
+                        let hash = self.shape.hash(k, seed);
+                        if !self.shape.reflexive() && iterating && !self.shape.self_equal(k) {
+                            // A NaN key: its hash cannot be reproduced, so the old tophash's
+                            // low bit picks the half and the fresh hash gives the new tophash.
+                            use_y = top & 1;
+                            newtop = tophash(hash);
+                        } else if hash as usize & newbit != 0 {
+                            use_y = 1;
+                        }
+                    }
+                    p.tops[i] = newtop;
+                    p.y |= use_y << i;
+                    n[use_y as usize] += 1;
+                }
+            }
+            // SAFETY: j < the chain's length, for which the plan has room.
+            unsafe { plan.add(j).write(p) };
+            j += 1;
+            // SAFETY: intact chain.
+            b = unsafe { self.overflow(b) };
+        }
+        overflow_for(n[0]) + overflow_for(n[1])
+    }
+
+    /// The move phase of Go's `evacuate` for old bucket `oldbucket`: copies every live slot
+    /// to the destination its plan names, then marks the old slot; cannot fail (overflow
+    /// buckets were reserved) and runs no user code.
+    ///
+    /// # Safety
+    /// A grow must be in progress, `oldbucket` an unevacuated old bucket whose destinations are
+    /// empty, and `plan` `plan_chain`'s result for its chain.
+    unsafe fn move_chain(
+        &mut self,
+        oldbucket: usize,
+        newbit: usize,
+        same_size: bool,
+        plan: *const BucketPlan,
     ) {
         let l = self.l();
-        let seed = self.h.hash0 as u64;
+        // SAFETY: caller contract.
+        let b0 = unsafe { self.bucket_at(self.h.oldbuckets, oldbucket) };
         // SAFETY: the new array holds 2^B buckets; for a doubling grow 2^B = 2 * newbit.
         let mut xy = unsafe {
             let x = EvacDst {
@@ -267,39 +355,23 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
             [x, y]
         };
         let mut b = b0;
+        let mut j = 0;
         while !b.is_null() {
+            // SAFETY: the plan holds an entry per bucket of the chain.
+            let p = unsafe { plan.add(j).read() };
+            j += 1;
             for i in 0..BUCKET_CNT {
                 // SAFETY: `b` is a bucket of the old chain; slot i < 8.
                 unsafe {
-                    let mut top = Self::top(b, i);
-                    if is_empty(top) {
+                    let top = p.tops[i];
+                    if top == 0 {
                         Self::set_top(b, i, EVACUATED_EMPTY);
                         continue;
                     }
-                    if top < MIN_TOP_HASH {
-                        panic!("bad map state");
-                    }
-                    let mut use_y = 0usize;
-                    if !same_size {
-                        let k = &*self.key_ptr(b, i);
-                        let hash = self.shape.hash(k, seed);
-                        let flags = Flags::from_bits_retain(*self.h.flags.get_mut());
-                        if !self.shape.reflexive()
-                            && flags.contains(Flags::ITERATOR)
-                            && !self.shape.self_equal(k)
-                        {
-                            // A NaN key: its hash cannot be reproduced, so the old tophash's
-                            // low bit picks the half and the fresh hash gives the new tophash.
-                            use_y = (top & 1) as usize;
-                            top = tophash(hash);
-                        } else if hash as usize & newbit != 0 {
-                            use_y = 1;
-                        }
-                    }
-                    Self::set_top(b, i, EVACUATED_X + use_y as u8);
+                    let use_y = ((p.y >> i) & 1) as usize;
                     let dst = &mut xy[use_y];
                     if dst.i == BUCKET_CNT {
-                        // Reserved above, so this cannot fail.
+                        // Reserved before planning, so this cannot fail.
                         dst.b = match self.new_overflow(dst.b) {
                             Ok(nb) => nb,
                             Err(_) => {
@@ -308,8 +380,9 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
                         };
                         dst.i = 0;
                     }
+                    // Copy the slots as they are (the key and elem bits, or their pointers),
+                    // then mark the old slot.
                     Self::set_top(dst.b, dst.i, top);
-                    // Copy the slots as they are: the key and elem bits, or their pointers.
                     ptr::copy_nonoverlapping(
                         self.key_slot(b, i),
                         self.key_slot(dst.b, dst.i),
@@ -321,6 +394,7 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
                         l.elemsize,
                     );
                     dst.i += 1;
+                    Self::set_top(b, i, EVACUATED_X + use_y as u8);
                 }
             }
             // SAFETY: intact chain.
@@ -329,14 +403,16 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
         let flags = Flags::from_bits_retain(*self.h.flags.get_mut());
         if !flags.contains(Flags::OLD_ITERATOR) && !self.shape.pointer_free() {
             // Go clears the head old bucket's keys, elems and overflow pointer (not the tophash)
-            // so the GC can reclaim what they pointed to. The chain's heap buckets become
-            // unreachable at this point, so free them now.
+            // so the GC can reclaim what they pointed to. The heap buckets that only the head
+            // reached become unreachable now, so they are freed now; a preallocated bucket of
+            // the old array in the chain keeps its own overflow word, and with it the rest of
+            // the chain, until the old array is released.
             let old_b = if same_size { self.h.B } else { self.h.B - 1 };
             // SAFETY: the old array has `nbuckets(old_b)` buckets; the chain is intact until
             // the memset below cuts it.
             unsafe {
                 let n = self.l().nbuckets(old_b).unwrap_unchecked();
-                self.free_chain_heap(b0, self.h.oldbuckets, n);
+                self.free_heap_run(b0, self.h.oldbuckets, n);
                 ptr::write_bytes(b0.add(DATA_OFFSET), 0, l.bucketsize - DATA_OFFSET);
             }
         }
@@ -385,5 +461,6 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
             }
         }
         *self.h.flags.get_mut() &= !Flags::SAME_SIZE_GROW.bits();
+        self.free_plan();
     }
 }

@@ -161,6 +161,10 @@ pub(crate) struct RawMap<S: Shape, A: Allocator, R: RandSource> {
     spare_slices: [*mut GoSlice; 2],
     /// Indirect key and elem boxes set aside for the next new slot (null when none).
     spare_boxes: (*mut u8, *mut u8),
+    /// A buffer for planning the evacuation of a chain too long for the stack (see
+    /// `grow::PLAN_INLINE`), with room for `plan_cap` buckets; kept while a grow lasts.
+    plan_spill: *mut grow::BucketPlan,
+    plan_cap: usize,
     /// While set (an iteration that deletes is running), a finished grow parks the old array
     /// in `zombie` instead of freeing it: the iteration may still be reading it, as Go's
     /// iterator keeps it alive for the GC.
@@ -210,6 +214,8 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
             spare_extra: ptr::null_mut(),
             spare_slices: [ptr::null_mut(); 2],
             spare_boxes: (ptr::null_mut(), ptr::null_mut()),
+            plan_spill: ptr::null_mut(),
+            plan_cap: 0,
             hold_old: false,
             zombie: None,
             graveyard: None,
@@ -514,43 +520,64 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
         }
     }
 
-    /// Frees every heap overflow bucket reachable from the first `nheads` buckets of `array`
-    /// (an array of `n` buckets). Preallocated buckets inside the array are left alone.
+    /// Calls `f` on every heap overflow bucket reachable from `array` (an array of `n`
+    /// buckets), exactly once each: the run of heap buckets behind every bucket of the array,
+    /// regular and preallocated alike, up to the next bucket of the array. A heap bucket has
+    /// exactly one predecessor, so walking from every bucket of the array and stopping at the
+    /// next one of the array reaches each once, including the heap buckets that only a
+    /// preallocated bucket still reaches after `evacuate` cut its chain's head. `f` may free
+    /// the bucket it is given.
     ///
     /// # Safety
-    /// The chains must be intact (invariant 3) and nothing may use the freed buckets after.
-    pub(crate) unsafe fn free_heap_overflow(&self, array: *mut u8, nheads: usize, n: usize) {
+    /// The chains must be intact (invariant 3).
+    pub(crate) unsafe fn for_each_heap_overflow(
+        &self,
+        array: *mut u8,
+        from: usize,
+        to: usize,
+        n: usize,
+        mut f: impl FnMut(*mut u8),
+    ) {
         let bs = self.l().bucketsize;
-        for i in 0..nheads {
-            // SAFETY: i < nheads <= n, so bucket i is in the array; chains are intact.
+        for i in from..to {
+            // SAFETY: i < to <= n, so bucket i is in the array; chains are intact.
             unsafe {
                 let mut b = self.overflow(self.bucket_at(array, i));
-                while !b.is_null() {
+                while !b.is_null() && !in_array(b, array, n, bs) {
                     let next = self.overflow(b);
-                    if !in_array(b, array, n, bs) {
-                        self.free_heap_bucket(b);
-                    }
+                    f(b);
                     b = next;
                 }
             }
         }
     }
 
-    /// Frees the heap overflow buckets chained behind one bucket `head` of `array` (`n`
-    /// buckets), leaving the head itself alone.
+    /// Frees every heap overflow bucket reachable from `array` (an array of `n` buckets); see
+    /// [`Self::for_each_heap_overflow`]. Buckets inside the array are left alone.
     ///
     /// # Safety
-    /// As for [`Self::free_heap_overflow`].
-    pub(crate) unsafe fn free_chain_heap(&self, head: *mut u8, array: *mut u8, n: usize) {
+    /// The chains must be intact (invariant 3) and nothing may use the freed buckets after.
+    pub(crate) unsafe fn free_heap_overflow(&self, array: *mut u8, n: usize) {
+        // SAFETY: caller contract; each heap bucket is visited once, after its successor was
+        // read.
+        unsafe { self.for_each_heap_overflow(array, 0, n, n, |b| self.free_heap_bucket(b)) }
+    }
+
+    /// Frees the run of heap buckets chained right behind bucket `head` of `array` (`n`
+    /// buckets), up to the first bucket of the array or the end of the chain. Evacuation uses
+    /// it when it cuts a head's overflow word: that run becomes unreachable, and the rest of
+    /// the chain stays reachable through the preallocated bucket that starts it.
+    ///
+    /// # Safety
+    /// The chain behind `head` must be intact, and nothing may use the freed buckets after.
+    pub(crate) unsafe fn free_heap_run(&self, head: *mut u8, array: *mut u8, n: usize) {
         let bs = self.l().bucketsize;
         // SAFETY: caller contract: the chain behind `head` is intact.
         unsafe {
             let mut b = self.overflow(head);
-            while !b.is_null() {
+            while !b.is_null() && !in_array(b, array, n, bs) {
                 let next = self.overflow(b);
-                if !in_array(b, array, n, bs) {
-                    self.free_heap_bucket(b);
-                }
+                self.free_heap_bucket(b);
                 b = next;
             }
         }
@@ -840,12 +867,12 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
             if !h.oldbuckets.is_null() {
                 let old_b = if h.same_size_grow() { h.B } else { h.B - 1 };
                 let n = self.l().nbuckets(old_b).unwrap_unchecked();
-                self.free_heap_overflow(h.oldbuckets, bucket_shift(old_b), n);
+                self.free_heap_overflow(h.oldbuckets, n);
                 self.free_array(h.oldbuckets, old_b);
             }
             if !h.buckets.is_null() {
                 let n = self.l().nbuckets(h.B).unwrap_unchecked();
-                self.free_heap_overflow(h.buckets, bucket_shift(h.B), n);
+                self.free_heap_overflow(h.buckets, n);
                 self.free_array(h.buckets, h.B);
             }
         }
@@ -878,6 +905,44 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
             self.spare_extra = ptr::null_mut();
         }
         self.free_reserve_extras();
+        self.free_plan();
+    }
+
+    /// Makes sure an evacuation plan for chains of `nbuckets` buckets in all has room: on the
+    /// stack, or in the map's plan buffer.
+    pub(crate) fn reserve_plan(&mut self, nbuckets: usize) -> Result<(), TryReserveError> {
+        if nbuckets <= 2 * grow::PLAN_INLINE || nbuckets <= self.plan_cap {
+            return Ok(());
+        }
+        let layout = Layout::array::<grow::BucketPlan>(nbuckets)
+            .map_err(|_| TryReserveError::capacity_overflow())?;
+        let p = self.alloc_uninit(layout)?.cast::<grow::BucketPlan>();
+        self.free_plan();
+        self.plan_spill = p;
+        self.plan_cap = nbuckets;
+        Ok(())
+    }
+
+    /// The plan buffer that `reserve_plan` made room in.
+    pub(crate) fn plan_spill_ptr(&self) -> *mut grow::BucketPlan {
+        debug_assert!(!self.plan_spill.is_null());
+        self.plan_spill
+    }
+
+    /// Frees the plan buffer, if any.
+    pub(crate) fn free_plan(&mut self) {
+        if !self.plan_spill.is_null() {
+            // SAFETY: the buffer was allocated by `reserve_plan` with this layout and holds
+            // only plain data.
+            unsafe {
+                self.dealloc(
+                    self.plan_spill.cast(),
+                    Layout::array::<grow::BucketPlan>(self.plan_cap).unwrap_unchecked(),
+                );
+            }
+            self.plan_spill = ptr::null_mut();
+            self.plan_cap = 0;
+        }
     }
 
     /// Frees what a reservation set aside other than heap buckets: the array, extra, slices
@@ -961,20 +1026,13 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
                 }
                 let n = self.l().nbuckets(b).unwrap_unchecked();
                 total += n * bs;
-                for i in 0..bucket_shift(b) {
-                    let mut o = self.overflow(self.bucket_at(array, i));
-                    while !o.is_null() {
-                        if !in_array(o, array, n, bs) {
-                            heap += 1;
-                        }
-                        o = self.overflow(o);
-                    }
-                }
+                self.for_each_heap_overflow(array, 0, n, n, |_| heap += 1);
             }
             total += heap * bs;
             // The reserve (not Go-visible): spare buckets, array, extra, lists and boxes, and
             // an old array parked while an iteration that deletes runs.
             total += self.nspare * bs;
+            total += self.plan_cap * size_of::<grow::BucketPlan>();
             if let Some((_, b)) = self.spare_array {
                 total += self.l().array_bytes(b).unwrap_unchecked();
             }

@@ -7,12 +7,13 @@
 //! to the operating system costs time in proportion to its touched pages (about 15 ms for a
 //! 75 MB array here). So the old generation goes to a *graveyard* that is no longer
 //! Go-visible (the header no longer points to it), and every later write frees a bounded piece
-//! of it: the heap overflow buckets of up to [`HEADS_PER_STEP`] old chains, then (with `std`
+//! of it: the heap overflow buckets behind up to [`CHAINS_PER_STEP`] buckets of the old array
+//! (regular and preallocated: see `RawMap::for_each_heap_overflow`), then (with `std`
 //! on Unix) up to [`BYTES_PER_STEP`] of the array's pages are handed back with
 //! `madvise(MADV_DONTNEED)`, and finally the array itself is freed, which is then cheap.
 //!
 //! A doubling grow takes about 2^B writes to come round again, far more than the
-//! `2^oldB / HEADS_PER_STEP + array / BYTES_PER_STEP` writes a graveyard needs. If a grow
+//! `nbuckets(oldB) / CHAINS_PER_STEP + array / BYTES_PER_STEP` writes a graveyard needs. If a grow
 //! finishes while the previous graveyard is still there (a same-size grow soon after another),
 //! the previous one is freed at once. `Drop`, `clear`'s old generation and `shrink_to_fit`
 //! free everything at once.
@@ -22,11 +23,10 @@ use core::ptr::NonNull;
 use allocator_api2::alloc::Allocator;
 
 use super::{RawMap, Shape};
-use crate::layout::bucket_shift;
 use crate::rand::RandSource;
 
-/// Old chains whose heap overflow buckets one write frees.
-pub(crate) const HEADS_PER_STEP: usize = 32;
+/// Buckets of a released array behind which one write frees the heap overflow buckets.
+pub(crate) const CHAINS_PER_STEP: usize = 32;
 /// Bytes of a released array one write hands back to the operating system.
 pub(crate) const BYTES_PER_STEP: usize = 64 << 10;
 
@@ -36,8 +36,8 @@ pub(crate) const BYTES_PER_STEP: usize = 64 << 10;
 pub(crate) struct Released {
     pub(crate) array: NonNull<u8>,
     pub(crate) b: u8,
-    /// Heads whose chains' heap buckets are freed.
-    heads_done: usize,
+    /// Buckets of the array behind which the heap buckets are freed.
+    chains_done: usize,
     /// Bytes of the array already handed back.
     advised: usize,
 }
@@ -47,7 +47,7 @@ impl Released {
         Released {
             array,
             b,
-            heads_done: 0,
+            chains_done: 0,
             advised: 0,
         }
     }
@@ -69,7 +69,7 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
         let Some(mut g) = self.graveyard.take() else {
             return;
         };
-        if self.release_some(&mut g, HEADS_PER_STEP, BYTES_PER_STEP) {
+        if self.release_some(&mut g, CHAINS_PER_STEP, BYTES_PER_STEP) {
             // SAFETY: every heap bucket of the generation is freed and nothing refers to the
             // array any more.
             unsafe { self.free_array(g.array.as_ptr(), g.b) };
@@ -92,26 +92,24 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
         }
     }
 
-    /// Frees the heap buckets of up to `heads` more chains, then hands back up to `bytes` more
-    /// of the array. Returns whether only the array itself is left to free.
-    fn release_some(&mut self, g: &mut Released, heads: usize, bytes: usize) -> bool {
-        let nheads = bucket_shift(g.b);
+    /// Frees the heap buckets behind up to `chains` more buckets of the array, then hands back
+    /// up to `bytes` more of the array. Returns whether only the array itself is left to free.
+    fn release_some(&mut self, g: &mut Released, chains: usize, bytes: usize) -> bool {
         // SAFETY: the generation's array holds `nbuckets(b)` buckets (it was this map's old
         // array) and its chains are intact: evacuation either left them alone or cut a head
-        // after freeing its heap buckets. Nothing else refers to it.
+        // after freeing the heap buckets only that head reached. Nothing else refers to it.
         let n = unsafe { self.l().nbuckets(g.b).unwrap_unchecked() };
-        if g.heads_done < nheads {
-            let end = g.heads_done.saturating_add(heads).min(nheads);
-            for i in g.heads_done..end {
-                // SAFETY: i < nheads <= n.
-                unsafe {
-                    let head = self.bucket_at(g.array.as_ptr(), i);
-                    self.free_chain_heap(head, g.array.as_ptr(), n);
-                }
+        if g.chains_done < n {
+            let end = g.chains_done.saturating_add(chains).min(n);
+            // SAFETY: as above; each heap bucket is freed once (see `for_each_heap_overflow`).
+            unsafe {
+                self.for_each_heap_overflow(g.array.as_ptr(), g.chains_done, end, n, |b| {
+                    self.free_heap_bucket(b)
+                });
             }
-            g.heads_done = end;
-            if g.heads_done < nheads || bytes == 0 {
-                return g.heads_done == nheads;
+            g.chains_done = end;
+            if g.chains_done < n || bytes == 0 {
+                return g.chains_done == n;
             }
         }
         let total = n * self.l().bucketsize;
@@ -133,16 +131,7 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
         unsafe {
             let n = l.nbuckets(g.b).unwrap_unchecked();
             let mut heap = 0;
-            for i in g.heads_done..bucket_shift(g.b) {
-                let mut o = self.overflow(self.bucket_at(g.array.as_ptr(), i));
-                while !o.is_null() {
-                    let (p, a) = (o as usize, g.array.as_ptr() as usize);
-                    if p < a || p >= a + n * l.bucketsize {
-                        heap += 1;
-                    }
-                    o = self.overflow(o);
-                }
-            }
+            self.for_each_heap_overflow(g.array.as_ptr(), g.chains_done, n, n, |_| heap += 1);
             n * l.bucketsize + heap * l.bucketsize
         }
     }

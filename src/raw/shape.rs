@@ -53,8 +53,6 @@ pub(crate) trait KeyOps: Shape {
     }
     /// Go's `reflexivekey`: `k == k` for every key.
     fn reflexive(&self) -> bool;
-    /// Whether `hash` may panic (then evacuation hashes a chain before moving it).
-    fn hash_may_panic(&self) -> bool;
     /// The key contains pointers (Go: `key.ptrdata != 0`).
     fn key_has_pointers(&self) -> bool;
     /// The key has Go's string layout and `faststr` delete rules.
@@ -135,10 +133,6 @@ impl<K: PartialEq, V, H: MapHasher<K>> KeyOps for Typed<K, V, H> {
     #[inline(always)]
     fn reflexive(&self) -> bool {
         H::REFLEXIVE
-    }
-    #[inline(always)]
-    fn hash_may_panic(&self) -> bool {
-        H::HASH_MAY_PANIC
     }
     #[inline(always)]
     fn key_has_pointers(&self) -> bool {
