@@ -41,7 +41,7 @@ use core::fmt;
 use allocator_api2::alloc::Allocator;
 
 use crate::dynamic::{DynMap, GoType};
-use crate::layout::{BucketLayout, GoSlice, Hmap, MapExtra, MIN_TOP_HASH};
+use crate::layout::{bucket_shift, BucketLayout, GoSlice, Hmap, MapExtra, MIN_TOP_HASH};
 use crate::rand::RandSource;
 use crate::view::{BucketKind, NoUninit, RawView};
 use crate::GoMap;
@@ -517,6 +517,33 @@ fn collect<K: NoUninit + ?Sized, V: NoUninit + ?Sized>(
                     }
                 }
             }
+        }
+    }
+    // Heap buckets that only a preallocated bucket still reaches: in a pointerful map, Go's
+    // evacuate cuts the head old bucket's overflow word, but a preallocated bucket of the old
+    // array further down the chain keeps its own, and what follows it stays reachable (and
+    // alive) until the grow ends. Their slots are all evacuated: nothing live to follow.
+    let regular = bucket_shift(v.header().B());
+    let old_regular = if v.header().oldbuckets() == 0 {
+        0
+    } else {
+        v.header().noldbuckets()
+    };
+    let prealloc = (regular..v.array_len())
+        .filter_map(|i| v.bucket(i))
+        .chain((old_regular..v.old_array_len()).filter_map(|i| v.old_bucket(i)));
+    for p in prealloc {
+        let mut next = p.overflow_bucket();
+        while let Some(b) = next {
+            if b.kind() != BucketKind::Heap || !seen.insert(b.addr()) {
+                break;
+            }
+            regions.push(Region {
+                kind: RegionKind::HeapBucket,
+                addr: b.addr() as u64,
+                bytes: b.bytes().to_vec(),
+            });
+            next = b.overflow_bucket();
         }
     }
     regions
