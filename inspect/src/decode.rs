@@ -230,6 +230,12 @@ pub struct Decoded {
     /// For each head (current array, then old array), the chain's locations in order, head
     /// first.
     pub chains: Vec<Vec<Loc>>,
+    /// Chains that start at a preallocated bucket no head chain reaches and lead to heap
+    /// buckets: in a pointerful map, Go's `evacuate` cuts only the head old bucket's overflow
+    /// word, so the rest of a chain behind a preallocated bucket of the old array stays
+    /// reachable (and alive) through that bucket until the grow ends. Current array first,
+    /// then old, in index order.
+    pub detached: Vec<Vec<Loc>>,
     /// Things that look wrong but do not stop the decode.
     pub warnings: Vec<String>,
     /// Heap bucket address → index in `heap`.
@@ -493,6 +499,7 @@ pub fn decode<R: MemoryReader + ?Sized>(
         oldbuckets,
         heap: Vec::new(),
         chains: Vec::new(),
+        detached: Vec::new(),
         warnings,
         heap_index: HashMap::new(),
     };
@@ -556,6 +563,73 @@ pub fn decode<R: MemoryReader + ?Sized>(
             next = d.bucket(loc).overflow();
         }
         d.chains.push(chain);
+    }
+    // Then the chains that only a preallocated bucket reaches (see `Decoded::detached`).
+    let mut reached: std::collections::HashSet<Loc> = d.chains.iter().flatten().copied().collect();
+    let prealloc: Vec<Loc> = (d.nheads()..d.buckets.len())
+        .map(Loc::Main)
+        .chain((d.noldheads()..d.oldbuckets.len()).map(Loc::Old))
+        .collect();
+    for start in prealloc {
+        if reached.contains(&start) {
+            continue;
+        }
+        let mut chain = vec![start];
+        let mut next = d.bucket(start).overflow();
+        while next != 0 {
+            let loc = match d.locate(next) {
+                // The end of the array's preallocated buckets (the sentinel points to bucket 0)
+                // or another head: a detached chain stops at the array's regular buckets.
+                Some(Loc::Main(i)) if i < d.nheads() => break,
+                Some(Loc::Old(i)) if i < d.noldheads() => break,
+                Some(l @ Loc::Heap(_)) if chain.contains(&l) => {
+                    return Err(DecodeError::Corrupt(format!(
+                        "the chain behind preallocated bucket {start} loops back to {l} at \
+                         {next:#x}"
+                    )));
+                }
+                Some(l @ Loc::Heap(_)) => {
+                    return Err(DecodeError::Corrupt(format!(
+                        "preallocated bucket {start} leads to heap bucket {l} at {next:#x}, \
+                         which a head chain reaches too"
+                    )));
+                }
+                Some(l) => {
+                    if !reached.insert(l) {
+                        break;
+                    }
+                    l
+                }
+                None => {
+                    if d.heap.len() >= limits.max_heap_buckets {
+                        return Err(DecodeError::Limit(format!(
+                            "more than {} heap overflow buckets",
+                            limits.max_heap_buckets
+                        )));
+                    }
+                    if next % 8 != 0 {
+                        return Err(DecodeError::Corrupt(format!(
+                            "overflow pointer {next:#x} behind preallocated bucket {start} is \
+                             not 8-aligned"
+                        )));
+                    }
+                    let bytes = w.read(next, layout.bucketsize, "a heap overflow bucket")?;
+                    let n = d.heap.len();
+                    d.heap_index.insert(next, n);
+                    d.heap.push(Bucket {
+                        addr: next,
+                        loc: Loc::Heap(n),
+                        bytes,
+                    });
+                    Loc::Heap(n)
+                }
+            };
+            chain.push(loc);
+            next = d.bucket(loc).overflow();
+        }
+        if chain.iter().any(|l| matches!(l, Loc::Heap(_))) {
+            d.detached.push(chain);
+        }
     }
     let live = d.live() as u64;
     if live != d.header.count {

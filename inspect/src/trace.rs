@@ -29,8 +29,11 @@
 //!
 //! Pointer symbols: `nil`; `main[i]` / `old[i]` for bucket i of the current / old array
 //! (i >= 2^B is a preallocated overflow bucket); `heap#n` for the n-th heap overflow bucket in
-//! walk order (current array heads 0.., then old heads, each chain from head to tail), counted
-//! afresh at each dump; any other address as hex (a bug). Names are per dump because freed
+//! walk order (the chains of the current array's heads 0.., then of the old heads, each from
+//! head to tail; then the chains that start at preallocated buckets, current array then old,
+//! in index order: heap buckets that only a preallocated bucket still reaches after a
+//! pointerful map's evacuation cut the head), counted afresh at each dump; any other address
+//! as hex (a bug). Names are per dump because freed
 //! memory is reused differently by Go's GC and by a Rust allocator; the order in which
 //! buckets were allocated still shows, in the `extra.overflow` lists. The header's `buckets` is `main`
 //! (or `nil`), `oldbuckets` is `old` (or `nil`), `extra` is `extra` (or `nil`).

@@ -482,21 +482,46 @@ func oldB(h unsafe.Pointer) uint8 {
 	return b
 }
 
-// chains calls f for every bucket reachable from the current then the old array's heads.
+// chains calls f for every bucket reachable from the arrays, in the order that names heap
+// buckets: the chains of the current then the old array's heads, each from head to tail; then
+// the chains of the preallocated buckets, current then old array, in index order, each from the
+// bucket up to the next bucket of an array (a pointerful map's evacuate cuts only the head old
+// bucket's overflow word, so what follows a preallocated bucket of the old array stays
+// reachable through it until the grow ends).
 func (m *mapMem) chains(h unsafe.Pointer, f func(b unsafe.Pointer)) {
+	type array struct {
+		base          unsafe.Pointer
+		heads, nalloc uintptr
+	}
+	var arrays []array
 	if buckets := pAt(h, offBuckets); buckets != nil {
-		n := uintptr(1) << *(*uint8)(unsafe.Add(h, offB))
-		for i := uintptr(0); i < n; i++ {
-			for b := unsafe.Add(buckets, i*m.bucketsize); b != nil; b = pAt(b, m.bucketsize-8) {
+		b := *(*uint8)(unsafe.Add(h, offB))
+		arrays = append(arrays, array{buckets, uintptr(1) << b, m.nbuckets(b)})
+	}
+	if old := pAt(h, offOldbuckets); old != nil {
+		arrays = append(arrays, array{old, uintptr(1) << oldB(h), m.nbuckets(oldB(h))})
+	}
+	inAnyArray := func(p uintptr) bool {
+		for _, a := range arrays {
+			if m.inArray(p, uintptr(a.base), a.nalloc) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, a := range arrays {
+		for i := uintptr(0); i < a.heads; i++ {
+			for b := unsafe.Add(a.base, i*m.bucketsize); b != nil; b = pAt(b, m.bucketsize-8) {
 				f(b)
 			}
 		}
 	}
-	if old := pAt(h, offOldbuckets); old != nil {
-		n := uintptr(1) << oldB(h)
-		for i := uintptr(0); i < n; i++ {
-			for b := unsafe.Add(old, i*m.bucketsize); b != nil; b = pAt(b, m.bucketsize-8) {
+	for _, a := range arrays {
+		for i := a.heads; i < a.nalloc; i++ {
+			b := pAt(unsafe.Add(a.base, i*m.bucketsize), m.bucketsize-8)
+			for b != nil && !inAnyArray(uintptr(b)) {
 				f(b)
+				b = pAt(b, m.bucketsize-8)
 			}
 		}
 	}
@@ -506,8 +531,7 @@ func (m *mapMem) inArray(p, base uintptr, n uintptr) bool {
 	return base != 0 && p >= base && p < base+n*m.bucketsize
 }
 
-// nameHeap numbers the heap overflow buckets in walk order (current heads, then old heads,
-// each chain from head to tail), afresh at each dump.
+// nameHeap numbers the heap overflow buckets in walk order (see chains), afresh at each dump.
 func (m *mapMem) nameHeap(h unsafe.Pointer) {
 	buckets, old := ptrAt(h, offBuckets), ptrAt(h, offOldbuckets)
 	nb := m.nbuckets(*(*uint8)(unsafe.Add(h, offB)))
