@@ -196,9 +196,22 @@ impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
         self.raw.allocated_bytes()
     }
 
-    /// Removes every entry, like Go 1.19's `mapclear`: B and the bucket array are kept (zeroed,
-    /// with the preallocated overflow buckets restored), overflow buckets and old buckets are
-    /// freed, and `hash0` is reseeded. A map that is already empty is left as it is.
+    /// Removes every entry, like Go 1.19's `runtime.mapclear`: B and the bucket array are kept
+    /// (zeroed, with the preallocated overflow buckets restored), overflow buckets and old
+    /// buckets are freed, and `hash0` is reseeded. A map that is already empty is left as it is.
+    ///
+    /// Go 1.19 has no `clear` builtin. Its compiler turns `for k := range m { delete(m, k) }`
+    /// into one `mapclear` call only when all of these hold (`isMapClear` in
+    /// `cmd/compile/internal/walk/range.go`): the loop declares `k` itself (`:=`); the body is
+    /// exactly that one `delete` of the same map and key; the key type is reflexive (`k == k`
+    /// for every key: no floats or complex numbers, nor interfaces, arrays or structs that may
+    /// hold them); the build optimizes (not `-gcflags=-N`, not `-race` or `-msan`); and the loop
+    /// is not in a function inlined into its caller (the inlined copy is compiled as the loop).
+    /// Otherwise Go runs the loop as written: an iteration with a `mapdelete` per key, each
+    /// with its grow work, which reseeds only when the last entry goes and can never delete a
+    /// NaN key. Here that loop is [`retain`](Self::retain)`(|_, _| false)` (which also removes
+    /// NaN keys, by position), not `clear`. (Go 1.21's `clear(m)` builtin always calls
+    /// `mapclear`, whose algorithm changed in that release.)
     pub fn clear(&mut self) {
         self.raw.clear();
     }
@@ -449,8 +462,8 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, 
     }
 
     /// Removes and yields every entry. When the `Drain` is dropped, the map is cleared as by
-    /// [`clear`](Self::clear) (Go compiles `for k := range m { delete(m, k) }` to the same
-    /// `mapclear`). If the `Drain` is leaked, the map is left empty and its memory leaks.
+    /// [`clear`](Self::clear) (Go's `mapclear`; the entries yielded were only marked empty on
+    /// the way). If the `Drain` is leaked, the map is left empty and its memory leaks.
     pub fn drain(&mut self) -> Drain<'_, K, V, H, A, R> {
         Drain::new(self)
     }

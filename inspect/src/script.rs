@@ -8,7 +8,7 @@
 //! delete 7                       # delete(m, 7)
 //! range insert 0 1000            # for i := 0; i < 1000; i++ { m[K(i)] = V(i) }
 //! range delete 0 1000 3          # for i := 0; i < 1000; i += 3 { delete(m, K(i)) }
-//! clear                          # for k := range m { delete(m, k) }  (Go's mapclear)
+//! clear                          # Go 1.19's runtime.mapclear (see GoMap::clear for the Go code)
 //! dump after-grow                # record the map's memory, with an optional label
 //! dumpgrowing churn              # the same, but only while a grow is in progress
 //! ```
