@@ -5,11 +5,12 @@
 //! hashes to, and the one at `nevacuate`. When `nevacuate` reaches the number of old buckets,
 //! the old array is released.
 
+use core::mem::MaybeUninit;
 use core::ptr;
 
 use allocator_api2::alloc::Allocator;
 
-use super::{prefetch_bucket, KeyOps, RawMap};
+use super::{group, prefetch_bucket, KeyOps, RawMap};
 use crate::error::TryReserveError;
 use crate::layout::*;
 use crate::rand::RandSource;
@@ -22,23 +23,40 @@ struct EvacDst {
 }
 
 /// Where the entries of one old bucket go, worked out by `plan_chain` before anything moves:
-/// slot i's new tophash (0 for an empty slot), and bit i set when it goes to Y.
+/// bit i of `live` is set when slot i holds an entry, and bit i of `y` when it goes to Y. A live slot keeps its tophash, except where bit i
+/// of `over` is set (a NaN key moved while an iteration runs): then it takes `tops[i]`, which
+/// is only written for those slots.
 #[derive(Copy, Clone)]
 pub(crate) struct BucketPlan {
-    tops: [u8; BUCKET_CNT],
+    live: u8,
     y: u8,
+    over: u8,
+    tops: [MaybeUninit<u8>; BUCKET_CNT],
+}
+
+/// The slot of `mask` (a half's live slots in one old bucket) whose entry finds its
+/// destination bucket full, given that the bucket already holds `filled` entries; `None` if
+/// they all fit.
+#[inline(always)]
+fn overflow_slot(mask: u8, filled: usize) -> Option<u32> {
+    if filled == 0 {
+        return None; // an empty bucket takes all 8 slots of an old one
+    }
+    let room = (BUCKET_CNT - filled) as u32;
+    if mask.count_ones() <= room {
+        return None;
+    }
+    // The (room)-th set bit, counting from 0: drop the `room` lowest ones.
+    let mut m = mask;
+    for _ in 0..room {
+        m &= m - 1;
+    }
+    Some(m.trailing_zeros())
 }
 
 /// Overflow buckets that `n` entries evacuated into an empty head bucket take.
 pub(crate) const fn overflow_for(n: usize) -> usize {
     n.div_ceil(BUCKET_CNT).saturating_sub(1)
-}
-
-impl BucketPlan {
-    const EMPTY: BucketPlan = BucketPlan {
-        tops: [0; BUCKET_CNT],
-        y: 0,
-    };
 }
 
 /// Chains of up to twice this many buckets in all (the two that one `grow_work` evacuates) are
@@ -137,9 +155,9 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
             )
         };
         self.reserve_plan(c1 + c2)?;
-        let mut inline = [BucketPlan::EMPTY; 2 * PLAN_INLINE];
+        let mut inline = [const { MaybeUninit::<BucketPlan>::uninit() }; 2 * PLAN_INLINE];
         let plan = if c1 + c2 <= inline.len() {
-            inline.as_mut_ptr()
+            inline.as_mut_ptr().cast::<BucketPlan>()
         } else {
             // `reserve_plan` made room for c1 + c2 buckets.
             self.plan_spill_ptr()
@@ -265,6 +283,7 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
     /// A grow must be in progress, `oldbucket` must be an unevacuated old bucket (live slots
     /// hold initialized keys), and `plan` must have room for as many entries as its chain has
     /// buckets.
+    #[inline(always)]
     unsafe fn plan_chain(
         &self,
         oldbucket: usize,
@@ -275,41 +294,43 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
         // SAFETY: caller contract.
         let b0 = unsafe { self.bucket_at(self.h.oldbuckets, oldbucket) };
         let seed = self.h.hash0 as u64;
-        let mut n = [0usize; 2];
-        let iterating =
-            Flags::from_bits_retain(self.h.flags.load(core::sync::atomic::Ordering::Relaxed))
+        let nan_rule = !self.shape.reflexive()
+            && Flags::from_bits_retain(self.h.flags.load(core::sync::atomic::Ordering::Relaxed))
                 .contains(Flags::ITERATOR);
+        let (mut nx, mut ny) = (0, 0);
         let mut b = b0;
         let mut j = 0;
         while !b.is_null() {
-            let mut p = BucketPlan::EMPTY;
-            for i in 0..BUCKET_CNT {
-                // SAFETY: `b` is a bucket of the chain, i < 8; a live slot holds a key.
-                unsafe {
-                    let top = Self::top(b, i);
-                    if top < MIN_TOP_HASH {
-                        if !is_empty(top) {
-                            panic!("bad map state");
-                        }
-                        continue;
+            // SAFETY: `b` is a bucket of the chain.
+            let tops = unsafe { Self::tops(b) };
+            let live = group::live_bits(tops);
+            debug_assert!(
+                group::ge_bits(tops, EVACUATED_X) & !live == 0,
+                "bad map state: an unevacuated bucket holds only live and empty slots"
+            );
+            let mut p = BucketPlan {
+                live,
+                y: 0,
+                over: 0,
+                tops: [MaybeUninit::uninit(); BUCKET_CNT],
+            };
+            if !same_size {
+                let mut m = live;
+                while m != 0 {
+                    let i = m.trailing_zeros() as usize;
+                    m &= m - 1;
+                    // SAFETY: slot i is live, so it holds an initialized key.
+                    let k = unsafe { &*self.key_ptr(b, i) };
+                    let hash = self.shape.hash(k, seed);
+                    if nan_rule && !self.shape.self_equal(k) {
+                        // A NaN key: its hash cannot be reproduced, so the old tophash's low
+                        // bit picks the half and the fresh hash gives the new tophash.
+                        p.y |= ((tops >> (8 * i)) as u8 & 1) << i;
+                        p.over |= 1 << i;
+                        p.tops[i] = MaybeUninit::new(tophash(hash));
+                    } else if hash as usize & newbit != 0 {
+                        p.y |= 1 << i;
                     }
-                    let mut newtop = top;
-                    let mut use_y = 0u8;
-                    if !same_size {
-                        let k = &*self.key_ptr(b, i);
-                        let hash = self.shape.hash(k, seed);
-                        if !self.shape.reflexive() && iterating && !self.shape.self_equal(k) {
-                            // A NaN key: its hash cannot be reproduced, so the old tophash's
-                            // low bit picks the half and the fresh hash gives the new tophash.
-                            use_y = top & 1;
-                            newtop = tophash(hash);
-                        } else if hash as usize & newbit != 0 {
-                            use_y = 1;
-                        }
-                    }
-                    p.tops[i] = newtop;
-                    p.y |= use_y << i;
-                    n[use_y as usize] += 1;
                 }
             }
             // SAFETY: j < the chain's length, for which the plan has room.
@@ -317,8 +338,13 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
             j += 1;
             // SAFETY: intact chain.
             b = unsafe { self.overflow(b) };
+            if j > 1 || !b.is_null() {
+                // A lone bucket's entries always fit X and Y's heads: count only for chains.
+                ny += p.y.count_ones() as usize;
+                nx += (live & !p.y).count_ones() as usize;
+            }
         }
-        overflow_for(n[0]) + overflow_for(n[1])
+        overflow_for(nx) + overflow_for(ny)
     }
 
     /// The move phase of Go's `evacuate` for old bucket `oldbucket`: copies every live slot
@@ -328,6 +354,7 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
     /// # Safety
     /// A grow must be in progress, `oldbucket` an unevacuated old bucket whose destinations are
     /// empty, and `plan` `plan_chain`'s result for its chain.
+    #[inline(always)]
     unsafe fn move_chain(
         &mut self,
         oldbucket: usize,
@@ -339,7 +366,7 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
         // SAFETY: caller contract.
         let b0 = unsafe { self.bucket_at(self.h.oldbuckets, oldbucket) };
         // SAFETY: the new array holds 2^B buckets; for a doubling grow 2^B = 2 * newbit.
-        let mut xy = unsafe {
+        let xy = unsafe {
             let x = EvacDst {
                 b: self.bucket_at(self.h.buckets, oldbucket),
                 i: 0,
@@ -354,49 +381,57 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
             };
             [x, y]
         };
+        let [mut x, mut y] = xy;
         let mut b = b0;
         let mut j = 0;
         while !b.is_null() {
             // SAFETY: the plan holds an entry per bucket of the chain.
             let p = unsafe { plan.add(j).read() };
             j += 1;
-            for i in 0..BUCKET_CNT {
-                // SAFETY: `b` is a bucket of the old chain; slot i < 8.
-                unsafe {
-                    let top = p.tops[i];
-                    if top == 0 {
-                        Self::set_top(b, i, EVACUATED_EMPTY);
-                        continue;
+            // SAFETY: `b` is a bucket of the old chain, unchanged since it was planned.
+            let tops = unsafe { Self::tops(b) };
+            let live = p.live;
+            let (xm, ym) = (live & !p.y, p.y);
+            // Each half takes at most one overflow bucket per old bucket (8 entries at most).
+            // Go takes them in slot order as it meets the entry that finds its half full, so
+            // both are linked first, in that order; then each half is copied in one pass.
+            let sx = overflow_slot(xm, x.i);
+            let sy = overflow_slot(ym, y.i);
+            let (mut nx, mut ny) = (ptr::null_mut(), ptr::null_mut());
+            // SAFETY: `x.b`/`y.b` are the last buckets of their destination chains; the
+            // overflow buckets were set aside after planning, so taking them cannot fail.
+            unsafe {
+                let mut take = |d: &EvacDst| match self.new_overflow(d.b) {
+                    Ok(nb) => nb,
+                    Err(_) => unreachable!("overflow buckets are reserved before evacuating"),
+                };
+                match (sx, sy) {
+                    (Some(a), Some(c)) if c < a => {
+                        ny = take(&y);
+                        nx = take(&x);
                     }
-                    let use_y = ((p.y >> i) & 1) as usize;
-                    let dst = &mut xy[use_y];
-                    if dst.i == BUCKET_CNT {
-                        // Reserved before planning, so this cannot fail.
-                        dst.b = match self.new_overflow(dst.b) {
-                            Ok(nb) => nb,
-                            Err(_) => {
-                                unreachable!("overflow buckets are reserved before evacuating")
-                            }
-                        };
-                        dst.i = 0;
+                    _ => {
+                        if sx.is_some() {
+                            nx = take(&x);
+                        }
+                        if sy.is_some() {
+                            ny = take(&y);
+                        }
                     }
-                    // Copy the slots as they are (the key and elem bits, or their pointers),
-                    // then mark the old slot.
-                    Self::set_top(dst.b, dst.i, top);
-                    ptr::copy_nonoverlapping(
-                        self.key_slot(b, i),
-                        self.key_slot(dst.b, dst.i),
-                        l.keysize,
-                    );
-                    ptr::copy_nonoverlapping(
-                        self.elem_slot(b, i),
-                        self.elem_slot(dst.b, dst.i),
-                        l.elemsize,
-                    );
-                    dst.i += 1;
-                    Self::set_top(b, i, EVACUATED_X + use_y as u8);
                 }
             }
+            // SAFETY: the masks hold live slots of `b`; the destinations are empty slots of
+            // the new array, and `nx`/`ny` take over exactly when their half is full.
+            unsafe {
+                self.place(b, xm, tops, &p, &mut x, nx);
+                self.place(b, ym, tops, &p, &mut y, ny);
+            }
+            // Then every old slot is marked at once: a live one EVACUATED_X or EVACUATED_Y, an
+            // empty one EVACUATED_EMPTY.
+            let marks =
+                group::LO * EVACUATED_EMPTY as u64 - 2 * group::spread(live) + group::spread(ym);
+            // SAFETY: a bucket starts with its 8 tophash bytes and is 8-aligned.
+            unsafe { b.cast::<u64>().write(marks.to_le()) };
             // SAFETY: intact chain.
             b = unsafe { self.overflow(b) };
         }
@@ -415,6 +450,51 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
                 self.free_heap_run(b0, self.h.oldbuckets, n);
                 ptr::write_bytes(b0.add(DATA_OFFSET), 0, l.bucketsize - DATA_OFFSET);
             }
+        }
+    }
+
+    /// Copies the live slots `mask` of old bucket `b` (tophash word `tops`), in slot order, to
+    /// the destination `d`, continuing in `next` once `d`'s bucket is full.
+    ///
+    /// # Safety
+    /// The slots of `mask` must be live; `d` must name the next empty slot of its chain, and
+    /// `next` must be the empty bucket linked behind it when the entries do not all fit.
+    #[inline(always)]
+    unsafe fn place(
+        &self,
+        b: *mut u8,
+        mut mask: u8,
+        tops: u64,
+        p: &BucketPlan,
+        d: &mut EvacDst,
+        next: *mut u8,
+    ) {
+        let l = self.l();
+        while mask != 0 {
+            let i = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            if d.i == BUCKET_CNT {
+                d.b = next;
+                d.i = 0;
+            }
+            let top = if p.over & (1 << i) != 0 {
+                // SAFETY: the plan wrote tops[i] for every bit of `over`.
+                unsafe { p.tops[i].assume_init() }
+            } else {
+                (tops >> (8 * i)) as u8
+            };
+            // SAFETY: caller contract. The slots are copied as they are: the key and elem
+            // bits, or their pointers.
+            unsafe {
+                Self::set_top(d.b, d.i, top);
+                ptr::copy_nonoverlapping(self.key_slot(b, i), self.key_slot(d.b, d.i), l.keysize);
+                ptr::copy_nonoverlapping(
+                    self.elem_slot(b, i),
+                    self.elem_slot(d.b, d.i),
+                    l.elemsize,
+                );
+            }
+            d.i += 1;
         }
     }
 

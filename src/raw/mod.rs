@@ -57,7 +57,8 @@ const BUCKET_ALIGN: usize = 8;
 
 /// SWAR helpers over the 8 tophash bytes of a bucket, read as one little-endian `u64`.
 pub(crate) mod group {
-    const LO: u64 = 0x0101_0101_0101_0101;
+    /// 0x01 in every byte.
+    pub(crate) const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
 
     /// Bytes that are zero get their high bit set. The lowest set byte is exact; bytes above a
@@ -95,15 +96,40 @@ pub(crate) mod group {
     /// slots of a bucket that hold a live entry. Exact.
     #[inline(always)]
     pub(crate) const fn live_bits(tops: u64) -> u8 {
+        ge_bits(tops, crate::layout::MIN_TOP_HASH)
+    }
+    /// A bit per byte (bit j for byte j) whose value is at least `k` (1..=0x80). Exact.
+    #[inline(always)]
+    pub(crate) const fn ge_bits(tops: u64, k: u8) -> u8 {
         const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-        // (b & 0x7f) + (0x80 - MIN_TOP_HASH) reaches 0x80 exactly when b & 0x7f >= 5, and
-        // never carries into the next byte (at most 0x7f + 0x7b); OR-ing b covers b >= 0x80.
-        const ADD: u64 = LO * (0x80 - crate::layout::MIN_TOP_HASH as u64);
-        let ge = ((tops & LOW7).wrapping_add(ADD) | tops) & HI;
+        // (b & 0x7f) + (0x80 - k) reaches 0x80 exactly when b & 0x7f >= k, and never carries
+        // into the next byte (at most 0x7f + 0x7f); OR-ing b covers b >= 0x80.
+        let add = LO * (0x80 - k as u64);
+        let ge = ((tops & LOW7).wrapping_add(add) | tops) & HI;
         // Gather bit 7 of byte j to bit 56 + j: each partial product of the multiply lands on
         // its own bit, so nothing carries.
         (((ge >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56) as u8
     }
+    /// The byte-wise form of a bit mask: 0x01 in byte j for each bit j of `mask`.
+    #[inline(always)]
+    pub(crate) const fn spread(mask: u8) -> u64 {
+        SPREAD[mask as usize]
+    }
+    const SPREAD: [u64; 256] = {
+        let mut t = [0u64; 256];
+        let mut m = 0;
+        while m < 256 {
+            let mut j = 0;
+            while j < 8 {
+                if m & (1 << j) != 0 {
+                    t[m] |= 1 << (8 * j);
+                }
+                j += 1;
+            }
+            m += 1;
+        }
+        t
+    };
     /// Mask of the bytes below index `n` (0..=8).
     #[inline(always)]
     pub(crate) const fn below(n: usize) -> u64 {

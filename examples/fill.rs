@@ -1,0 +1,53 @@
+//! Fills fresh maps with random u64 keys, for instruction counts of the write path under
+//! `valgrind --tool=callgrind` (see BENCHMARKS.md, "Evacuation cost").
+//!
+//! ```sh
+//! cargo build --release --example fill
+//! valgrind --tool=callgrind target/release/examples/fill go 1000000
+//! valgrind --tool=callgrind target/release/examples/fill foldhash 1000000
+//! ```
+
+use gomap::{GoMap, HashAdapter};
+
+fn keys(n: usize) -> Vec<u64> {
+    // splitmix64: the same keys in every run.
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    (0..n)
+        .map(|_| {
+            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        })
+        .collect()
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let hasher = args.next().unwrap_or_else(|| "go".into());
+    let n: usize = args
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let ks = keys(n);
+    let sum = match hasher.as_str() {
+        "go" => {
+            let mut m: GoMap<u64, u64> = GoMap::new();
+            for &k in &ks {
+                m.insert(k, k);
+            }
+            m.len()
+        }
+        "foldhash" => {
+            let mut m: GoMap<u64, u64, HashAdapter<foldhash::fast::FixedState>> =
+                GoMap::with_hasher(HashAdapter(foldhash::fast::FixedState::with_seed(1)));
+            for &k in &ks {
+                m.insert(k, k);
+            }
+            m.len()
+        }
+        other => panic!("unknown hasher {other} (go | foldhash)"),
+    };
+    println!("{hasher}: {sum} entries");
+}
