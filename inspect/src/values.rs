@@ -259,7 +259,7 @@ impl ValueType {
     }
 }
 
-fn signed(v: i64) -> Value {
+pub(crate) fn signed(v: i64) -> Value {
     Value {
         text: v.to_string(),
         json: v.into(),
@@ -267,7 +267,7 @@ fn signed(v: i64) -> Value {
     }
 }
 
-fn float(v: f64, single: bool) -> Value {
+pub(crate) fn float(v: f64, single: bool) -> Value {
     let text = if v.is_nan() {
         "NaN".to_string()
     } else if v.is_infinite() {
@@ -287,7 +287,7 @@ fn float(v: f64, single: bool) -> Value {
     }
 }
 
-fn go_string<R: MemoryReader + ?Sized>(b: &[u8], r: &R) -> Value {
+pub(crate) fn go_string<R: MemoryReader + ?Sized>(b: &[u8], r: &R) -> Value {
     let p = u64::from_le_bytes(b[0..8].try_into().expect("8 bytes"));
     let n = u64::from_le_bytes(b[8..16].try_into().expect("8 bytes"));
     if n == 0 {
