@@ -12,7 +12,10 @@ use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
-use gimli::{AttributeValue, Reader as _, DebugInfoOffset, DwAt, EndianRcSlice, LittleEndian, Unit, UnitOffset};
+use gimli::{
+    AttributeValue, DebugInfoOffset, DwAt, EndianRcSlice, LittleEndian, Reader as _, Unit,
+    UnitOffset,
+};
 
 /// The reader type.
 type R = EndianRcSlice<LittleEndian>;
@@ -223,10 +226,11 @@ impl GoDwarf {
     }
 
     fn attr_str(&self, unit: &Unit<R>, v: AttributeValue<R>) -> Option<String> {
-        self.dwarf
-            .attr_string(unit, v)
-            .ok()
-            .map(|s| s.to_string_lossy().map(|c| c.into_owned()).unwrap_or_default())
+        self.dwarf.attr_string(unit, v).ok().map(|s| {
+            s.to_string_lossy()
+                .map(|c| c.into_owned())
+                .unwrap_or_default()
+        })
     }
 
     /// A reference attribute as a global DIE offset.
@@ -299,7 +303,9 @@ impl GoDwarf {
             return Ok(t.clone());
         }
         if depth > 64 {
-            return Err(format!("type at DIE {die:#x} nests more than 64 levels deep"));
+            return Err(format!(
+                "type at DIE {die:#x} nests more than 64 levels deep"
+            ));
         }
         let t = Rc::new(self.build_type(die, depth)?);
         self.types.borrow_mut().insert(die, t.clone());
@@ -479,7 +485,11 @@ impl GoDwarf {
                     if matches!(u.kind, Kind::Interface { .. }) || name.is_empty() {
                         // `runtime.eface`/`runtime.iface` typedefs: keep the struct view.
                         return Ok(Type {
-                            name: if name.is_empty() { u.name.clone() } else { name },
+                            name: if name.is_empty() {
+                                u.name.clone()
+                            } else {
+                                name
+                            },
                             size: u.size,
                             kind: rebuild(&u.kind),
                             die,
@@ -511,14 +521,14 @@ impl GoDwarf {
                     let mut ch = root.children();
                     while let Ok(Some(c)) = ch.next() {
                         let e = c.entry();
-                        if let Some(v) = e
-                            .attr_value(AT_GO_RUNTIME_TYPE)
-                            .ok()
-                            .flatten()
-                            .and_then(|v| match v {
-                                AttributeValue::Addr(a) => Some(a),
-                                other => other.udata_value(),
-                            })
+                        if let Some(v) =
+                            e.attr_value(AT_GO_RUNTIME_TYPE)
+                                .ok()
+                                .flatten()
+                                .and_then(|v| match v {
+                                    AttributeValue::Addr(a) => Some(a),
+                                    other => other.udata_value(),
+                                })
                         {
                             if v != 0 {
                                 m.entry(v).or_insert(uoff + e.offset().0 as u64);

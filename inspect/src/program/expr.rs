@@ -108,10 +108,7 @@ impl P<'_> {
                 Some('.') => {
                     self.bump();
                     let start = self.i;
-                    while self
-                        .peek()
-                        .is_some_and(|c| c.is_alphanumeric() || c == '_')
-                    {
+                    while self.peek().is_some_and(|c| c.is_alphanumeric() || c == '_') {
                         self.bump();
                     }
                     if self.i == start {

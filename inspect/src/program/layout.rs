@@ -212,7 +212,11 @@ impl MapLayout {
 
     /// The layout Go `v` uses, built with `experiments` (`GOEXPERIMENT`, comma-separated
     /// entries already split).
-    pub fn for_go(v: GoVersion, experiments: &[String], found_in: &str) -> Result<MapLayout, String> {
+    pub fn for_go(
+        v: GoVersion,
+        experiments: &[String],
+        found_in: &str,
+    ) -> Result<MapLayout, String> {
         if v.major != 1 || !v.at_least(1, 18) {
             return Err(format!(
                 "Go {v} is not supported: map-inspect reads maps of Go 1.18 and later"
@@ -277,7 +281,10 @@ impl MapLayout {
                 if let Some(cs) = c.hmap.clear_seq {
                     s.push_str(&format!(" (clearSeq at {cs}, extra at {})", c.hmap.extra));
                 }
-                s.push_str(&format!(", grows at {} entries per bucket", c.load.per_bucket()));
+                s.push_str(&format!(
+                    ", grows at {} entries per bucket",
+                    c.load.per_bucket()
+                ));
                 s
             }
             MapImpl::Swiss => "Swiss-table map".to_string(),

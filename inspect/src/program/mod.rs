@@ -124,7 +124,9 @@ impl Program {
     pub fn open(path: &Path) -> Result<Program, String> {
         let file = Arc::new(FileData::open(path)?);
         let shown = path.display().to_string();
-        let head = file.read_vec(0, 4.min(file.len() as usize)).unwrap_or_default();
+        let head = file
+            .read_vec(0, 4.min(file.len() as usize))
+            .unwrap_or_default();
         if !is_elf(&head) {
             return Err(format!("{shown} is not an ELF executable"));
         }
@@ -178,8 +180,7 @@ impl Program {
     }
 
     fn obj(&self) -> object::File<'_> {
-        object::File::parse(self.file.mapped().expect("mapped at open"))
-            .expect("parsed at open")
+        object::File::parse(self.file.mapped().expect("mapped at open")).expect("parsed at open")
     }
 
     /// Whether the executable has DWARF (`-ldflags=-w` removes it).
@@ -266,7 +267,11 @@ impl Program {
 
     /// The name of the runtime type descriptor at `addr` (`main.Item`, `*errors.errorString`:
     /// what `%T` prints), read through `r`.
-    pub fn runtime_type_name(&self, r: &dyn MemoryReader, addr: u64) -> Result<String, String> {
+    pub fn runtime_type_name<R: MemoryReader + ?Sized>(
+        &self,
+        r: &R,
+        addr: u64,
+    ) -> Result<String, String> {
         let base = self
             .types_base()
             .ok_or("no runtime.types symbol to resolve type names")?;
@@ -328,10 +333,14 @@ impl Program {
                 None => bad.push(format!("there is no field {name} (expected at {off})")),
             }
         }
-        if let Some(f) = fields.iter().find(|f| {
-            !classic.hmap.fields().iter().any(|(n, _, _)| *n == f.name)
-        }) {
-            bad.push(format!("it has a field {} at {} the layout does not know", f.name, f.offset));
+        if let Some(f) = fields
+            .iter()
+            .find(|f| !classic.hmap.fields().iter().any(|(n, _, _)| *n == f.name))
+        {
+            bad.push(format!(
+                "it has a field {} at {} the layout does not know",
+                f.name, f.offset
+            ));
         }
         if header.size != classic.hmap.size as u64 {
             bad.push(format!(

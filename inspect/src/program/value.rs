@@ -23,11 +23,11 @@ pub const ARRAY_LIMIT: usize = 1024;
 pub const MAX_DEPTH: u32 = 8;
 
 /// Decodes values of DWARF types, reading what they point to through a reader.
-pub struct Decoder<'a> {
+pub struct Decoder<'a, R: MemoryReader + ?Sized> {
     /// The program (types, runtime type names).
     pub prog: &'a Program,
     /// The memory.
-    pub r: &'a dyn MemoryReader,
+    pub r: &'a R,
 }
 
 fn u(b: &[u8], n: usize) -> u64 {
@@ -52,7 +52,7 @@ fn addr_value(name: &str, a: u64) -> Value {
     }
 }
 
-impl Decoder<'_> {
+impl<R: MemoryReader + ?Sized> Decoder<'_, R> {
     /// Decodes a value of type `ty` from its bytes.
     pub fn decode(&self, ty: &Type, b: &[u8]) -> Value {
         let mut warnings = Vec::new();
@@ -114,7 +114,11 @@ impl Decoder<'_> {
                     (f64::from_bits(u(b, 8)), f64::from_bits(u(&b[8..], 8)))
                 };
                 let (fr, fi) = (float(re, sz == 8), float(im, sz == 8));
-                let sign = if im.is_sign_negative() || im.is_nan() { "" } else { "+" };
+                let sign = if im.is_sign_negative() || im.is_nan() {
+                    ""
+                } else {
+                    "+"
+                };
                 (
                     format!("({}{sign}{}i)", fr.text, fi.text),
                     json!({"real": fr.json, "imag": fi.json}),
@@ -142,7 +146,10 @@ impl Decoder<'_> {
                     arr.push(j);
                 }
                 if (*len as usize) > n {
-                    w.push(format!("{}: only the first {n} elements are decoded", ty.name));
+                    w.push(format!(
+                        "{}: only the first {n} elements are decoded",
+                        ty.name
+                    ));
                     texts.push("…".into());
                 }
                 (format!("[{}]", texts.join(" ")), Json::Array(arr))
@@ -256,9 +263,6 @@ impl Decoder<'_> {
                 (v.text, v.json)
             }
         };
-        (
-            format!("{name}({vt})"),
-            json!({"type": name, "value": vj}),
-        )
+        (format!("{name}({vt})"), json!({"type": name, "value": vj}))
     }
 }

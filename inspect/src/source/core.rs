@@ -291,7 +291,11 @@ impl CoreReader {
             // The rest of the segment was left out: read it from the mapped file, if any.
             let (gap_start, gap_end) = (p.vaddr + p.filesz, p.vaddr.saturating_add(p.memsz));
             let mut covered = gap_start;
-            for m in info.files.iter().filter(|m| m.start < gap_end && gap_start < m.end) {
+            for m in info
+                .files
+                .iter()
+                .filter(|m| m.start < gap_end && gap_start < m.end)
+            {
                 let s = m.start.max(gap_start);
                 let e = m.end.min(gap_end);
                 if s > covered {
@@ -304,7 +308,11 @@ impl CoreReader {
                         segs.push(Segment {
                             addr: s,
                             len: e - s,
-                            backing: Backing::File { file, offset: off, filesz },
+                            backing: Backing::File {
+                                file,
+                                offset: off,
+                                filesz,
+                            },
                         })
                     }
                     Err(why) => missing.push((

@@ -17,8 +17,7 @@ pub struct FileData {
 impl FileData {
     /// Opens `path` (a regular file) and maps it; if mapping fails, reads go through `pread`.
     pub fn open(path: &Path) -> Result<FileData, String> {
-        let file =
-            File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         let meta = file
             .metadata()
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;

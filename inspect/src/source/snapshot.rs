@@ -44,12 +44,7 @@ impl SnapshotReader {
     }
 }
 
-fn snapshot_read(
-    map: &SegmentMap,
-    name: &str,
-    addr: u64,
-    buf: &mut [u8],
-) -> Result<(), ReadError> {
+fn snapshot_read(map: &SegmentMap, name: &str, addr: u64, buf: &mut [u8]) -> Result<(), ReadError> {
     map.read(addr, buf).map_err(|reason| ReadError {
         addr,
         len: buf.len(),
