@@ -753,143 +753,151 @@ fn target_report<R: MemoryReader + ?Sized>(
     };
     let lim = limits(o);
     let who = origin.name();
-    let (hmap, what, types, bl) = match &o.target {
-        None => {
-            return Err(format!(
-                "which map? Name a variable (`map-inspect maps --{} ...` lists them), e.g. \
+    let res = (|| -> Result<Dumped, Failure> {
+        let (hmap, what, types, bl) = match &o.target {
+            None => {
+                return Err(format!(
+                    "which map? Name a variable (`map-inspect maps --{} ...` lists them), e.g. \
                  `map-inspect dump --{} ... main.cache`, or give --addr",
-                origin.kind().replace("process", "pid"),
-                origin.kind().replace("process", "pid")
-            )
-            .into())
-        }
-        Some(Target::Var(text)) => {
-            let prog = t.prog.as_ref().ok_or_else(|| {
-                format!(
+                    origin.kind().replace("process", "pid"),
+                    origin.kind().replace("process", "pid")
+                )
+                .into())
+            }
+            Some(Target::Var(text)) => {
+                let prog = t.prog.as_ref().ok_or_else(|| {
+                    format!(
                     "finding {text} by name needs the program's executable: give it with --exe BIN"
                 )
-            })?;
-            let found = match find_var(prog, r, text, &classic, &t.layout)? {
-                Ok(f) => f,
-                Err((name, ty, addr)) => {
-                    let text = format!(
+                })?;
+                let found = match find_var(prog, r, text, &classic, &t.layout)? {
+                    Ok(f) => f,
+                    Err((name, ty, addr)) => {
+                        let text = format!(
                         "{}\n{name} ({ty}) at {addr:#x} in {who}: nil map (the variable holds no \
                          map: make was never called; reads see an empty map, writes panic)\n",
                         t.layout.describe()
                     );
-                    let json = serde_json::json!({
-                        "schema": report::SCHEMA,
-                        "nil": true,
-                        "variable": name,
-                        "type": ty,
-                        "address": format!("{addr:#x}"),
-                        "layout": LayoutInfo::of(&t.layout),
-                    });
-                    return Ok(Dumped::Nil { text, json });
-                }
-            };
-            let (types, bl) = match (&found.dwarf_types, &o.types) {
-                (Some((k, v)), given) => {
-                    let bl = go_bucket_layout(k, v);
-                    if let Some(g) = given {
-                        check_types_agree(g, k, v, &found.what)?;
+                        let json = serde_json::json!({
+                            "schema": report::SCHEMA,
+                            "nil": true,
+                            "variable": name,
+                            "type": ty,
+                            "address": format!("{addr:#x}"),
+                            "layout": LayoutInfo::of(&t.layout),
+                        });
+                        return Ok(Dumped::Nil { text, json });
                     }
-                    if o.key_size.is_some() || o.elem_size.is_some() {
-                        return Err("--key-size/--elem-size are for --addr without types; \
+                };
+                let (types, bl) = match (&found.dwarf_types, &o.types) {
+                    (Some((k, v)), given) => {
+                        let bl = go_bucket_layout(k, v);
+                        if let Some(g) = given {
+                            check_types_agree(g, k, v, &found.what)?;
+                        }
+                        if o.key_size.is_some() || o.elem_size.is_some() {
+                            return Err("--key-size/--elem-size are for --addr without types; \
                                     DWARF gives this map's types"
-                            .into());
+                                .into());
+                        }
+                        let prog = prog.clone();
+                        let tv = |ty: &Rc<Type>| {
+                            ValueType::Typed(TypedValue {
+                                ty: ty.clone(),
+                                prog: prog.clone(),
+                            })
+                        };
+                        let pf = !(bl.indirect_key || bl.indirect_elem)
+                            && !k.has_pointers()
+                            && !v.has_pointers();
+                        (
+                            Types {
+                                key: tv(k),
+                                elem: tv(v),
+                                pointer_free: Some(pf),
+                            },
+                            bl,
+                        )
                     }
-                    let prog = prog.clone();
-                    let tv = |ty: &Rc<Type>| {
-                        ValueType::Typed(TypedValue {
-                            ty: ty.clone(),
-                            prog: prog.clone(),
-                        })
-                    };
-                    let pf = !(bl.indirect_key || bl.indirect_elem)
-                        && !k.has_pointers()
-                        && !v.has_pointers();
-                    (
-                        Types {
-                            key: tv(k),
-                            elem: tv(v),
-                            pointer_free: Some(pf),
-                        },
-                        bl,
-                    )
-                }
-                (None, _) => {
-                    if o.types.is_none() && o.key_size.is_none() {
-                        return Err(prog
-                            .require_dwarf(&format!("decoding {}", found.what))
-                            .err()
-                            .unwrap_or_default()
-                            .into());
+                    (None, _) => {
+                        if o.types.is_none() && o.key_size.is_none() {
+                            return Err(prog
+                                .require_dwarf(&format!("decoding {}", found.what))
+                                .err()
+                                .unwrap_or_default()
+                                .into());
+                        }
+                        process_types(o, true)?
                     }
-                    process_types(o, true)?
-                }
-            };
-            (found.hmap, found.what, types, bl)
-        }
-        Some(Target::Addr(a)) => {
-            let (types, bl) = process_types(o, t.go)?;
-            (*a, format!("--addr {a:#x}"), types, bl)
-        }
-    };
-    let lang = if t.go { "Go map" } else { "gomap map" };
-    let decoded = decode_classic(r, hmap, bl, &classic, lim).map_err(|e| {
-        let base = match &e {
-            DecodeError::Read(re) if re.addr == hmap && re.reason == NOT_MAPPED => format!(
-                "{who}, {what}: {re} (is the address the map's *hmap? In Go, print it with \
+                };
+                (found.hmap, found.what, types, bl)
+            }
+            Some(Target::Addr(a)) => {
+                let (types, bl) = process_types(o, t.go)?;
+                (*a, format!("--addr {a:#x}"), types, bl)
+            }
+        };
+        let lang = if t.go { "Go map" } else { "gomap map" };
+        let decoded = decode_classic(r, hmap, bl, &classic, lim).map_err(|e| {
+            let base = match &e {
+                DecodeError::Read(re) if re.addr == hmap && re.reason == NOT_MAPPED => format!(
+                    "{who}, {what}: {re} (is the address the map's *hmap? In Go, print it with \
                  fmt.Printf(\"%p\\n\", m); for gomap, m.header() as *const _)"
-            ),
-            DecodeError::Limit(_) => format!(
-                "{who}, {what}: {e}; check the address and the types, or raise the limit with \
+                ),
+                DecodeError::Limit(_) => format!(
+                    "{who}, {what}: {e}; check the address and the types, or raise the limit with \
                  --limit-mib"
-            ),
-            DecodeError::Corrupt(_) => format!(
+                ),
+                DecodeError::Corrupt(_) => format!(
                 "{who}, {what}: the memory at {hmap:#x} does not look like a {lang}'s header: {e}"
             ),
-            DecodeError::Read(_) => format!("{who}, {what}: {e}"),
-        };
-        let mut msg = base;
-        if let Some(Target::Addr(a)) = &o.target {
-            if !matches!(e, DecodeError::Limit(_)) {
-                if let Ok(p) = r.read_u64(*a) {
-                    if p != *a && looks_like_map(r, p, bl, &classic, lim) {
-                        msg.push_str(&format!(
-                            ". This looks like the variable's address; the map is at {p:#x} \
+                DecodeError::Read(_) => format!("{who}, {what}: {e}"),
+            };
+            let mut msg = base;
+            if let Some(Target::Addr(a)) = &o.target {
+                if !matches!(e, DecodeError::Limit(_)) {
+                    if let Ok(p) = r.read_u64(*a) {
+                        if p != *a && looks_like_map(r, p, bl, &classic, lim) {
+                            msg.push_str(&format!(
+                                ". This looks like the variable's address; the map is at {p:#x} \
                              (--addr {p:#x})"
-                        ));
+                            ));
+                        }
                     }
                 }
             }
-        }
-        if t.go {
-            msg.push_str(&format!(" {}", assumed(&t.layout)));
-        }
-        Failure::from(msg)
-    })?;
-    let mut rep = report::build(
-        &RefReader(r),
-        &decoded,
-        &types,
-        SourceInfo {
-            kind: origin.kind().into(),
-            description: match &origin {
-                Origin::Process(pid) => format!(
+            if t.go {
+                msg.push_str(&format!(" {}", assumed(&t.layout)));
+            }
+            Failure::from(msg)
+        })?;
+        let mut rep = report::build(
+            &RefReader(r),
+            &decoded,
+            &types,
+            SourceInfo {
+                kind: origin.kind().into(),
+                description: match &origin {
+                    Origin::Process(pid) => format!(
                     "{lang} {what} in pid {pid} at {hmap:#x}, read with process_vm_readv (a live \
                      map can change while it is read)"
                 ),
-                Origin::Core(c) => {
-                    format!("{lang} {what} at {hmap:#x} in core file {}", c.display())
-                }
+                    Origin::Core(c) => {
+                        format!("{lang} {what} at {hmap:#x} in core file {}", c.display())
+                    }
+                },
             },
-        },
-        &o.filter,
-    )?;
-    rep.layout = Some(LayoutInfo::of(&t.layout));
-    Ok(Dumped::Map(Box::new(rep)))
+            &o.filter,
+        )?;
+        rep.layout = Some(LayoutInfo::of(&t.layout));
+        Ok(Dumped::Map(Box::new(rep)))
+    })();
+    res.map_err(|mut f| {
+        if t.go && !f.message.contains("(assumed") {
+            f.message.push_str(&format!(" {}", assumed(&t.layout)));
+        }
+        f
+    })
 }
 
 /// `--types` given along with DWARF: they must agree.

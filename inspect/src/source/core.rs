@@ -264,43 +264,54 @@ impl CoreReader {
         };
         let mut segs = Vec::new();
         let mut missing = Vec::new();
-        for p in phdrs.iter().filter(|p| p.p_type == PT_LOAD) {
-            if p.filesz > 0 {
-                if p.offset.checked_add(p.filesz).map_or(true, |e| e > f.len()) {
-                    return Err(format!(
-                        "{what} is truncated: a segment at {:#x} needs file bytes up to {}, the \
-                         file has {} (copy the core again, or let the dump finish)",
-                        p.vaddr,
-                        p.offset.saturating_add(p.filesz),
-                        f.len()
-                    ));
-                }
-                segs.push(Segment {
-                    addr: p.vaddr,
-                    len: p.filesz.min(p.memsz),
-                    backing: Backing::File {
-                        file: f.clone(),
-                        offset: p.offset,
-                        filesz: p.filesz,
-                    },
-                });
+        // 1. What the core holds.
+        for p in phdrs.iter().filter(|p| p.p_type == PT_LOAD && p.filesz > 0) {
+            if p.offset.checked_add(p.filesz).map_or(true, |e| e > f.len()) {
+                return Err(format!(
+                    "{what} is truncated: a segment at {:#x} needs file bytes up to {}, the \
+                     file has {} (copy the core again, or let the dump finish)",
+                    p.vaddr,
+                    p.offset.saturating_add(p.filesz),
+                    f.len()
+                ));
             }
-            if p.memsz <= p.filesz {
-                continue;
-            }
-            // The rest of the segment was left out: read it from the mapped file, if any.
-            let (gap_start, gap_end) = (p.vaddr + p.filesz, p.vaddr.saturating_add(p.memsz));
-            let mut covered = gap_start;
-            for m in info
-                .files
-                .iter()
-                .filter(|m| m.start < gap_end && gap_start < m.end)
-            {
-                let s = m.start.max(gap_start);
-                let e = m.end.min(gap_end);
-                if s > covered {
-                    missing.push((covered, s, "an anonymous mapping the core left out".into()));
+            segs.push(Segment {
+                addr: p.vaddr,
+                len: p.filesz.min(p.memsz),
+                backing: Backing::File {
+                    file: f.clone(),
+                    offset: p.offset,
+                    filesz: p.filesz,
+                },
+            });
+        }
+        let held: Vec<(u64, u64)> = {
+            let mut v: Vec<(u64, u64)> = segs.iter().map(|s| (s.addr, s.addr + s.len)).collect();
+            v.sort();
+            v
+        };
+        // The parts of [s, e) the core does not hold.
+        let gaps = |s: u64, e: u64| -> Vec<(u64, u64)> {
+            let mut out = Vec::new();
+            let mut at = s;
+            for &(hs, he) in &held {
+                if he <= at || hs >= e {
+                    continue;
                 }
+                if hs > at {
+                    out.push((at, hs));
+                }
+                at = at.max(he);
+            }
+            if at < e {
+                out.push((at, e));
+            }
+            out
+        };
+        // 2. File-backed mappings the core left out (gdb's gcore leaves out read-only ones
+        //    entirely; the kernel writes them with p_filesz 0): read from the files.
+        for m in &info.files {
+            for (s, e) in gaps(m.start, m.end) {
                 match open(&m.path) {
                     Ok(file) => {
                         let off = m.offset + (s - m.start);
@@ -330,14 +341,28 @@ impl CoreReader {
                         ),
                     )),
                 }
-                covered = e;
             }
-            if covered < gap_end {
-                missing.push((
-                    covered,
-                    gap_end,
-                    "the core left this mapping out (see /proc/PID/coredump_filter)".into(),
-                ));
+        }
+        // 3. Anything else a PT_LOAD names but nothing holds.
+        for p in phdrs
+            .iter()
+            .filter(|p| p.p_type == PT_LOAD && p.memsz > p.filesz)
+        {
+            let (s, e) = (p.vaddr, p.vaddr.saturating_add(p.memsz));
+            let covered: Vec<(u64, u64)> = info
+                .files
+                .iter()
+                .filter(|m| m.start < e && s < m.end)
+                .map(|m| (m.start, m.end))
+                .collect();
+            for (gs, ge) in gaps(s, e) {
+                if !covered.iter().any(|&(ms, me)| ms <= gs && ge <= me) {
+                    missing.push((
+                        gs,
+                        ge,
+                        "the core left this mapping out (see /proc/PID/coredump_filter)".into(),
+                    ));
+                }
             }
         }
         Ok(CoreReader {
