@@ -9,7 +9,7 @@
 //	go-inspect crash    two goroutines write one map at once until Go throws
 //	                    "fatal error: concurrent map writes" (run it with GOTRACEBACK=crash
 //	                    for a core file); one holds the map's HASH_WRITING flag for a long
-//	                    time, comparing two equal 16 MiB keys
+//	                    time, comparing two equal 128 MiB keys, and the other writes then
 //
 // Entries are written in map-inspect's JSON shapes (docs/dump-json.md): structs as objects of
 // their fields, arrays as arrays, pointers as "0x..." addresses, slices as
@@ -25,6 +25,7 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -49,19 +50,20 @@ type Service struct {
 
 // The maps under test. Package-level, so that they live on the heap and DWARF names them.
 var (
-	grow    map[uint64]string   // caught mid-grow
-	deletes map[string]int      // entries deleted
-	items   map[int32]Item      // struct elems
-	anys    map[string]any      // interface elems (empty interface)
-	errs    map[int]error       // interface elems (an interface with methods)
-	big     map[[130]byte]int   // keys over 128 bytes: stored through pointers
-	cleared map[uint64]uint64   // cleared, then refilled a little
-	nilMap  map[string]int      // never made
-	shards  [2]map[int]int      // maps in an array: main.shards[1]
-	svc     *Service            // main.svc.byID
-	hot     map[string]int      // the crash mode's map
+	grow    map[uint64]string    // caught mid-grow
+	deletes map[string]int       // entries deleted
+	items   map[int32]Item       // struct elems
+	anys    map[string]any       // interface elems (empty interface)
+	errs    map[int]error        // interface elems (an interface with methods)
+	big     map[[130]byte]int    // keys over 128 bytes: stored through pointers
+	cleared map[uint64]uint64    // cleared, then refilled a little
+	nilMap  map[string]int       // never made
+	shards  [2]map[int]int       // maps in an array: main.shards[1]
+	svc     *Service             // main.svc.byID
+	hot     map[string]int       // the crash mode's map
 	notAMap = [4]int{1, 2, 3, 4} // a variable that is not a map
 	sample  = Item{ID: 1}        // kept alive for *Item values in anys
+	zeros   [256]byte            // zeroed memory, for the tests of a wrong --addr
 )
 
 // growing reports whether a classic map's header has oldbuckets set (offset 24 in Go
@@ -231,10 +233,10 @@ func fill() {
 
 func crash() {
 	hot = make(map[string]int)
-	// Two equal 16 MiB keys at different addresses: a write of one compares all its bytes
-	// with the other, stored in the map, with HASH_WRITING set.
-	k1 := strings.Repeat("k", 16<<20)
-	k2 := strings.Repeat("k", 16<<20)
+	// Two equal 128 MiB keys at different addresses: a write of one compares all its bytes
+	// with the other, stored in the map, with HASH_WRITING set (Go sets it after hashing).
+	k1 := strings.Repeat("k", 128<<20)
+	k2 := strings.Repeat("k", 128<<20)
 	hot[k1] = 1
 	for i := 0; i < 100; i++ {
 		hot[fmt.Sprint(i)] = i
@@ -246,10 +248,14 @@ func crash() {
 			hot[k2] = i
 		}
 	}()
-	time.Sleep(20 * time.Millisecond)
-	for i := 0; ; i++ {
-		hot[fmt.Sprint(i%100)] = i
+	// Wait until the other goroutine is inside a write (flags, at offset 8, has
+	// HASH_WRITING), then write too: Go finds the flag set and throws, while the other
+	// write is still comparing its key.
+	h := *(*unsafe.Pointer)(unsafe.Pointer(&hot))
+	for atomic.LoadUint32((*uint32)(unsafe.Add(h, 8)))&4 == 0 {
 	}
+	hot["x"] = 1
+	time.Sleep(time.Second)
 }
 
 func main() {
@@ -275,7 +281,7 @@ func main() {
 		info("gomap.test/inspect/store.ByName", &store.ByName),
 	}
 	b, err := json.Marshal(map[string]any{"pid": os.Getpid(), "go": runtime.Version(),
-		"maps": maps, "notAMap": notAMap[0], "sample": fmt.Sprintf("%#x", uintptr(unsafe.Pointer(&sample)))})
+		"maps": maps, "notAMap": notAMap[0], "zeros": fmt.Sprintf("%#x", uintptr(unsafe.Pointer(&zeros))), "sample": fmt.Sprintf("%#x", uintptr(unsafe.Pointer(&sample)))})
 	if err != nil {
 		panic(err)
 	}
