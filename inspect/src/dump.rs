@@ -746,6 +746,10 @@ fn target_report<R: MemoryReader + ?Sized>(
     if o.save_snapshot.is_some() {
         return Err("--save-snapshot works with the demo only".into());
     }
+    if let Some(Target::Addr(_)) = &o.target {
+        // The options' own errors first: they need no program.
+        process_types(o, go_hint)?;
+    }
     let t = find_program(o, &origin, exe_hint, go_hint)?;
     let classic = match t.layout.classic() {
         Ok(c) => c.clone(),
@@ -841,7 +845,7 @@ fn target_report<R: MemoryReader + ?Sized>(
         let decoded = decode_classic(r, hmap, bl, &classic, lim).map_err(|e| {
             let base = match &e {
                 DecodeError::Read(re) if re.addr == hmap && re.reason == NOT_MAPPED => format!(
-                    "{who}, {what}: {re} (is the address the map's *hmap? In Go, print it with \
+                    "{who}, {what}: {re} (is {what} the map's *hmap? In Go, print it with \
                  fmt.Printf(\"%p\\n\", m); for gomap, m.header() as *const _)"
                 ),
                 DecodeError::Limit(_) => format!(
