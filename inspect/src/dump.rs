@@ -811,9 +811,10 @@ fn target_report<R: MemoryReader + ?Sized>(
                                 prog: prog.clone(),
                             })
                         };
-                        let pf = !(bl.indirect_key || bl.indirect_elem)
-                            && !k.has_pointers()
-                            && !v.has_pointers();
+                        let pf = !(bl.indirect_key
+                            || bl.indirect_elem
+                            || k.has_pointers()
+                            || v.has_pointers());
                         (
                             Types {
                                 key: tv(k),
@@ -883,11 +884,11 @@ fn target_report<R: MemoryReader + ?Sized>(
                 kind: origin.kind().into(),
                 description: match &origin {
                     Origin::Process(pid) => format!(
-                    "{lang} {what} in pid {pid} at {hmap:#x}, read with process_vm_readv (a live \
-                     map can change while it is read)"
-                ),
+                        "{lang} in pid {pid} at {hmap:#x} ({what}), read with process_vm_readv \
+                         (a live map can change while it is read)"
+                    ),
                     Origin::Core(c) => {
-                        format!("{lang} {what} at {hmap:#x} in core file {}", c.display())
+                        format!("{lang} in core file {} at {hmap:#x} ({what})", c.display())
                     }
                 },
             },

@@ -204,9 +204,7 @@ fn token(s: &str) -> (String, &str) {
         }
         (q[..end].to_string(), &q[(end + 1).min(q.len())..])
     } else {
-        let end = s
-            .find(|c: char| c == ']' || c == ',' || c == '}')
-            .unwrap_or(s.len());
+        let end = s.find([']', ',', '}']).unwrap_or(s.len());
         (s[..end].trim().to_string(), &s[end..])
     }
 }

@@ -392,7 +392,7 @@ impl GoDwarf {
                             });
                     }
                 }
-                let len = len.unwrap_or(if elem.size > 0 { size / elem.size } else { 0 });
+                let len = len.unwrap_or(size.checked_div(elem.size).unwrap_or(0));
                 let size = if size == 0 { len * elem.size } else { size };
                 mk(Kind::Array { elem, len }, size)
             }

@@ -25,14 +25,14 @@ impl FileData {
             return Err(format!("{} is a directory, not a file", path.display()));
         }
         let len = meta.len();
-        // SAFETY: the map is read-only and private to this process; another process may
-        // change or truncate the file meanwhile, which at worst gives wrong bytes or a SIGBUS
-        // in a debugging tool reading its input (the same contract as every mmap reader of
-        // core files, gdb included). The bytes are only ever copied out, never trusted as Rust
-        // values.
         let map = if len == 0 {
             None
         } else {
+            // SAFETY: the map is read-only and private to this process; another process may
+            // change or truncate the file meanwhile, which at worst gives wrong bytes or a
+            // SIGBUS in a debugging tool reading its input (the contract of every mmap reader
+            // of core files, gdb included). The bytes are only ever copied out, never trusted
+            // as Rust values.
             unsafe { memmap2::Mmap::map(&file) }.ok()
         };
         Ok(FileData {

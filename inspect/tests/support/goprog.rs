@@ -8,9 +8,7 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-#[path = "../../../tests/common/go.rs"]
-mod go_toolchain;
-use go_toolchain::go_toolchain;
+use super::go_toolchain::go_toolchain;
 
 /// The classic-map Go versions under test, with the GOEXPERIMENT each needs.
 pub(crate) const CLASSIC: [(&str, Option<&str>); 6] = [
