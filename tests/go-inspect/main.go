@@ -6,6 +6,7 @@
 //	go-inspect          fill the maps, print one JSON line (pid, Go version, and every map:
 //	                    its expression, type, count, B, growing, entries), then wait until
 //	                    standard input closes, keeping the maps alive and unchanged
+//	go-inspect big N    one map of N entries (main.huge), for benches/inspect-core.sh
 //	go-inspect crash    two goroutines write one map at once until Go throws
 //	                    "fatal error: concurrent map writes" (run it with GOTRACEBACK=crash
 //	                    for a core file); one holds the map's HASH_WRITING flag for a long
@@ -64,6 +65,7 @@ var (
 	notAMap = [4]int{1, 2, 3, 4} // a variable that is not a map
 	sample  = Item{ID: 1}        // kept alive for *Item values in anys
 	zeros   [256]byte            // zeroed memory, for the tests of a wrong --addr
+	huge    map[uint64]string    // the benchmark's map (go-inspect big N)
 )
 
 // growing reports whether a classic map's header has oldbuckets set (offset 24 in Go
@@ -264,6 +266,19 @@ func main() {
 	syscall.RawSyscall6(syscall.SYS_PRCTL, 0x59616d61, ^uintptr(0), 0, 0, 0, 0)
 	if len(os.Args) > 1 && os.Args[1] == "crash" {
 		crash()
+		return
+	}
+	if len(os.Args) > 2 && os.Args[1] == "big" {
+		// go-inspect big N: main.huge with N entries, for benches/inspect-core.sh.
+		var n int
+		fmt.Sscan(os.Args[2], &n)
+		huge = make(map[uint64]string)
+		for i := 0; i < n; i++ {
+			huge[uint64(i)*2654435761] = fmt.Sprintf("v%d", i)
+		}
+		fmt.Printf("{\"pid\":%d}\n", os.Getpid())
+		bufio.NewReader(os.Stdin).ReadString('\n')
+		runtime.KeepAlive(huge)
 		return
 	}
 	fill()
