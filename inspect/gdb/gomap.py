@@ -277,13 +277,17 @@ def gomap_max_buckets():
 
 
 class GomapHeader:
-    """An hmap read from memory by offsets."""
+    """An hmap read from memory by offsets: gomap's (and Go 1.19's) by default, or the field
+    offsets a Go binary's DWARF gives (Go 1.24-1.25 noswissmap: 56 bytes, clearSeq at 40)."""
 
-    def __init__(self, addr):
+    def __init__(self, addr, fields=None, size=None):
         self.addr = addr
-        data = gomap_read(addr, GOMAP_HMAP_SIZE)
+        self.fields = fields if fields is not None else GOMAP_HMAP_FIELDS
+        self.size = size if size is not None else GOMAP_HMAP_SIZE
+        data = gomap_read(addr, self.size)
         self.raw = data
-        for name, off, size in GOMAP_HMAP_FIELDS:
+        self.clearSeq = None
+        for name, off, size in self.fields:
             setattr(self, name, gomap_le(data, off, size))
 
     def growing(self):
@@ -373,17 +377,19 @@ class GomapWalker:
 class GomapMap:
     """A map in memory: header address, layout, and a label for output."""
 
-    def __init__(self, hmap_addr, layout, label, kind):
+    def __init__(self, hmap_addr, layout, label, kind, hmap_fields=None, hmap_size=None):
         self.hmap_addr = hmap_addr
         self.layout = layout
         self.label = label  # e.g. "GoMap<u64, u64>" or "map[string]int"
         self.kind = kind  # "gomap" or "go"
+        self.hmap_fields = hmap_fields  # Go: (name, offset, size) from DWARF's hash<K,V>
+        self.hmap_size = hmap_size
 
     def header(self):
         gomap_check_target()
         if self.hmap_addr == 0:
             raise GomapError("nil map")
-        h = GomapHeader(self.hmap_addr)
+        h = GomapHeader(self.hmap_addr, self.hmap_fields, self.hmap_size)
         h.validate(self.layout)
         return h
 
@@ -564,6 +570,33 @@ def gomap_struct_name(t):
     return t.name or t.tag or str(t)
 
 
+GOMAP_CLASSIC_FIELDS = ("count", "flags", "B", "noverflow", "hash0", "buckets", "oldbuckets",
+                        "nevacuate", "extra")
+
+
+def gomap_go_hmap_fields(ht):
+    """(fields, size) of a Go classic map header from its DWARF struct (hash<K,V> or
+    runtime.hmap): every field by name, so that Go 1.24-1.25's 56-byte header (clearSeq at 40,
+    extra at 48) reads as well as the 48-byte one."""
+    fields = []
+    try:
+        for f in ht.strip_typedefs().fields():
+            if f.name in GOMAP_CLASSIC_FIELDS or f.name == "clearSeq":
+                fields.append((f.name, f.bitpos // 8, f.type.strip_typedefs().sizeof))
+        size = ht.strip_typedefs().sizeof
+    except (gdb.error, TypeError, AttributeError) as e:
+        raise GomapError("cannot read the fields of %s (%s)" % (ht, e))
+    missing = [n for n in GOMAP_CLASSIC_FIELDS if n not in [f[0] for f in fields]]
+    if missing:
+        raise GomapError("%s is not a classic Go map header (no %s)" % (ht, ", ".join(missing)))
+    return fields, size
+
+
+def gomap_is_classic_header(t):
+    """Whether a struct type is a classic Go map header (else: a Swiss map, or unknown)."""
+    return gomap_has_fields(t, GOMAP_CLASSIC_FIELDS)
+
+
 def gomap_go_hash_map(hash_type, addr, label=None):
     ht = hash_type.strip_typedefs()
     try:
@@ -571,10 +604,11 @@ def gomap_go_hash_map(hash_type, addr, label=None):
     except (KeyError, gdb.error) as e:
         raise GomapError("%s has no buckets field (%s)" % (ht, e))
     lay = gomap_go_layout(bucket_type)
+    fields, size = gomap_go_hmap_fields(ht)
     if label is None:
         m = re.match(r"^hash<(.*)>$", gomap_struct_name(ht) or "")
         label = "hash<%s>" % m.group(1) if m else str(ht)
-    return GomapMap(addr, lay, label, "go")
+    return GomapMap(addr, lay, label, "go", fields, size)
 
 
 def gomap_map_of(val):
@@ -686,7 +720,11 @@ class GomapHeaderPrinter:
         try:
             gomap_check_target()
             addr = gomap_header_addr_of(self.val)
-            h = GomapHeader(addr)
+            if gomap_struct_name(self.val.type) == "runtime.hmap":
+                fields, size = gomap_go_hmap_fields(self.val.type)
+                h = GomapHeader(addr, fields, size)
+            else:
+                h = GomapHeader(addr)
             return gomap_header_text(h)
         except GomapError as e:
             return gomap_error_text(e)
@@ -695,10 +733,11 @@ class GomapHeaderPrinter:
 
 
 def gomap_header_text(h):
+    clear = "" if h.clearSeq is None else "clearSeq: %d, " % h.clearSeq
     return ("hmap {count: %d, flags: %s, B: %d, noverflow: %d, hash0: %#x, buckets: %#x, "
-            "oldbuckets: %#x, nevacuate: %d, extra: %#x}" % (
+            "oldbuckets: %#x, nevacuate: %d, %sextra: %#x}" % (
                 h.count, gomap_flag_names(h.flags), h.B, h.noverflow, h.hash0, h.buckets,
-                h.oldbuckets, h.nevacuate, h.extra))
+                h.oldbuckets, h.nevacuate, clear, h.extra))
 
 
 def gomap_tophash_summary(data):
@@ -829,7 +868,11 @@ class GomapLookup(gdb.printing.PrettyPrinter):
 def gomap_kind_of(t):
     """Which printer a type gets, or None."""
     if t.code == gdb.TYPE_CODE_TYPEDEF and gomap_is_go_map_type(t):
-        return "go-map-pointer"
+        # Only classic maps: a Swiss map (Go 1.24+) or any header this script does not know
+        # falls through to the next printer (Go's own runtime-gdb.py).
+        if gomap_is_classic_header(t.strip_typedefs().target()):
+            return "go-map-pointer"
+        return None
     name = gomap_struct_name(t)
     if name is None:
         return None
@@ -837,9 +880,11 @@ def gomap_kind_of(t):
         return "map"
     if name.startswith("gomap::view::BucketView<"):
         return "gomap-bucket"
-    if name in ("gomap::layout::Hmap", "runtime.hmap"):
+    if name == "gomap::layout::Hmap":
         return "header"
-    if name.startswith("hash<") and gomap_has_fields(t, ("count", "B", "buckets")):
+    if name == "runtime.hmap" and gomap_is_classic_header(t):
+        return "header"
+    if name.startswith("hash<") and gomap_is_classic_header(t):
         return "map"
     if name.startswith("bucket<") and gomap_has_fields(
             t, ("tophash", "keys", "values", "overflow")):
@@ -971,7 +1016,7 @@ class GomapInfoCommand(GomapSubcommand):
         expr, _, _ = gomap_parse_args(arg, False)
         m, addr = gomap_resolve(expr)
         gomap_check_target()
-        h = GomapHeader(addr)
+        h = m.header() if m is not None else GomapHeader(addr)
         if m is not None:
             h.validate(m.layout)
             gomap_write("%s, header @ %#x" % (m.label, addr))
@@ -1189,8 +1234,9 @@ With BUCKET: that bucket and its overflow chain."""
         h = m.header()
         lay = m.layout
         if bucket is None:
-            gomap_write("hmap (%d bytes at %#x)" % (GOMAP_HMAP_SIZE, addr))
-            for line in gomap_hex_lines(addr, h.raw, GOMAP_HMAP_FIELDS_AS_REGIONS):
+            gomap_write("hmap (%d bytes at %#x)" % (h.size, addr))
+            regions = sorted((off, size, name) for name, off, size in h.fields)
+            for line in gomap_hex_lines(addr, h.raw, regions):
                 gomap_write(line)
         base, b = (h.oldbuckets, h.old_B()) if old else (h.buckets, h.B)
         if base == 0:

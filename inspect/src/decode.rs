@@ -10,6 +10,7 @@ use gomap::layout::{
     bucket_shift, evacuated, BucketLayout, Flags, GoSlice, Hmap, MapExtra, TophashState, BUCKET_CNT,
 };
 
+use crate::program::layout::{ClassicLayout, HmapOffsets, LoadFactor};
 use crate::source::{MemoryReader, ReadError};
 
 /// Bounds on what a decode may read.
@@ -66,8 +67,8 @@ impl From<ReadError> for DecodeError {
 #[allow(non_snake_case)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
-    /// The 48 raw bytes.
-    pub raw: [u8; Hmap::SIZE],
+    /// The raw bytes (48, or 56 for Go 1.24–1.25's classic map).
+    pub raw: Vec<u8>,
     /// `count`
     pub count: u64,
     /// `flags`
@@ -84,32 +85,33 @@ pub struct Header {
     pub oldbuckets: u64,
     /// `nevacuate`
     pub nevacuate: u64,
+    /// `clearSeq` (Go 1.24–1.25 noswissmap: how many times the map was cleared)
+    pub clear_seq: Option<u64>,
     /// `extra`
     pub extra: u64,
 }
 
 impl Header {
-    /// Decodes the 48 header bytes.
+    /// Decodes the 48 header bytes of Go 1.19's (and gomap's) `hmap`.
     pub fn parse(raw: [u8; Hmap::SIZE]) -> Header {
+        Header::parse_with(&raw, &HmapOffsets::GO119)
+    }
+
+    /// Decodes a header laid out as `o` says (`raw` holds at least `o.size` bytes).
+    pub fn parse_with(raw: &[u8], o: &HmapOffsets) -> Header {
         let u64_at = |o: usize| u64::from_le_bytes(raw[o..o + 8].try_into().expect("8 bytes"));
         Header {
-            raw,
-            count: u64_at(Hmap::COUNT_OFFSET),
-            flags: raw[Hmap::FLAGS_OFFSET],
-            B: raw[Hmap::B_OFFSET],
-            noverflow: u16::from_le_bytes([
-                raw[Hmap::NOVERFLOW_OFFSET],
-                raw[Hmap::NOVERFLOW_OFFSET + 1],
-            ]),
-            hash0: u32::from_le_bytes(
-                raw[Hmap::HASH0_OFFSET..Hmap::HASH0_OFFSET + 4]
-                    .try_into()
-                    .expect("4 bytes"),
-            ),
-            buckets: u64_at(Hmap::BUCKETS_OFFSET),
-            oldbuckets: u64_at(Hmap::OLDBUCKETS_OFFSET),
-            nevacuate: u64_at(Hmap::NEVACUATE_OFFSET),
-            extra: u64_at(Hmap::EXTRA_OFFSET),
+            raw: raw[..o.size].to_vec(),
+            count: u64_at(o.count),
+            flags: raw[o.flags],
+            B: raw[o.B],
+            noverflow: u16::from_le_bytes([raw[o.noverflow], raw[o.noverflow + 1]]),
+            hash0: u32::from_le_bytes(raw[o.hash0..o.hash0 + 4].try_into().expect("4 bytes")),
+            buckets: u64_at(o.buckets),
+            oldbuckets: u64_at(o.oldbuckets),
+            nevacuate: u64_at(o.nevacuate),
+            clear_seq: o.clear_seq.map(u64_at),
+            extra: u64_at(o.extra),
         }
     }
     /// The flags.
@@ -230,14 +232,17 @@ pub struct Decoded {
     /// For each head (current array, then old array), the chain's locations in order, head
     /// first.
     pub chains: Vec<Vec<Loc>>,
-    /// Chains that start at a preallocated bucket no head chain reaches and lead to heap
-    /// buckets: in a pointerful map, Go's `evacuate` cuts only the head old bucket's overflow
-    /// word, so the rest of a chain behind a preallocated bucket of the old array stays
-    /// reachable (and alive) through that bucket until the grow ends. Current array first,
-    /// then old, in index order.
-    pub detached: Vec<Vec<Loc>>,
+    /// Chains that start at a preallocated bucket no head chain reaches, and whose overflow
+    /// word leads on (a heap bucket left reachable through the array: Go's `evacuate` clears
+    /// only the head's overflow word). Current array first, then the old one, in index order;
+    /// each starts with the preallocated bucket.
+    pub prealloc_chains: Vec<Vec<Loc>>,
     /// Things that look wrong but do not stop the decode.
     pub warnings: Vec<String>,
+    /// Things worth knowing about the map's state that are not errors (a write in progress).
+    pub notes: Vec<String>,
+    /// The header layout and growth rule used.
+    pub classic: ClassicLayout,
     /// Heap bucket address → index in `heap`.
     heap_index: HashMap<u64, usize>,
 }
@@ -400,11 +405,99 @@ impl<R: MemoryReader + ?Sized> Walker<'_, R> {
     }
 }
 
-/// Decodes the map whose `hmap` is at `hmap` with bucket layout `layout`.
+/// Decodes the map whose `hmap` is at `hmap` with bucket layout `layout`, as gomap (and Go
+/// 1.19) lay it out.
 pub fn decode<R: MemoryReader + ?Sized>(
     r: &R,
     hmap: u64,
     layout: BucketLayout,
+    limits: Limits,
+) -> Result<Decoded, DecodeError> {
+    let classic = ClassicLayout {
+        hmap: HmapOffsets::GO119,
+        load: LoadFactor::DEFAULT,
+    };
+    decode_classic(r, hmap, layout, &classic, limits)
+}
+
+/// Checks that a header looks like a classic `hmap` before anything it points to is read:
+/// not all zero, no undefined flag bit, B at most `max_b`, aligned pointers, no old array
+/// without a current one, a grow that can exist, `nevacuate` within the old array.
+pub fn check_header(h: &Header, max_b: u8) -> Result<(), String> {
+    if h.raw.iter().all(|&b| b == 0) {
+        return Err(format!(
+            "the {} header bytes are all zero (a made map has a random hash0 and, once it \
+             holds entries, a bucket array)",
+            h.raw.len()
+        ));
+    }
+    if h.flags & 0xf0 != 0 {
+        return Err(format!(
+            "flags = {:#04x} has undefined bits {:#04x} (Go uses only 0x01-0x08)",
+            h.flags,
+            h.flags & 0xf0
+        ));
+    }
+    if h.B > max_b {
+        return Err(format!(
+            "B = {} (2^{} buckets); the largest accepted is {max_b}",
+            h.B, h.B
+        ));
+    }
+    for (name, p) in [
+        ("buckets", h.buckets),
+        ("oldbuckets", h.oldbuckets),
+        ("extra", h.extra),
+    ] {
+        if p % 8 != 0 {
+            return Err(format!("{name} = {p:#x} is not an 8-aligned pointer"));
+        }
+        if p != 0 && p < 4096 {
+            return Err(format!("{name} = {p:#x} points into the first page"));
+        }
+    }
+    if h.count >= 1 << 62 {
+        return Err(format!("count = {} is impossible", h.count));
+    }
+    if h.buckets == 0 && (h.B != 0 || h.count != 0 || h.oldbuckets != 0) {
+        return Err(format!(
+            "buckets is nil but B = {}, count = {}, oldbuckets = {:#x}",
+            h.B, h.count, h.oldbuckets
+        ));
+    }
+    if h.oldbuckets != 0 {
+        if h.B == 0 && !h.flags().contains(Flags::SAME_SIZE_GROW) {
+            return Err("growing with B = 0, but not a same-size grow".into());
+        }
+        let nold = bucket_shift(h.old_B()) as u64;
+        if h.nevacuate > nold {
+            return Err(format!(
+                "nevacuate {} is beyond the {nold} old buckets",
+                h.nevacuate
+            ));
+        }
+    } else if h.nevacuate > bucket_shift(h.B) as u64 {
+        return Err(format!(
+            "nevacuate {} is beyond the {} buckets (and the map is not growing)",
+            h.nevacuate,
+            bucket_shift(h.B)
+        ));
+    }
+    if let Some(c) = h.clear_seq {
+        if c >= 1 << 48 {
+            return Err(format!("clearSeq = {c:#x} is not a count of clears"));
+        }
+    }
+    Ok(())
+}
+
+/// Decodes a classic map laid out as `classic` says (Go 1.19–1.23: 48-byte `hmap`; Go
+/// 1.24–1.25 noswissmap: 56 bytes with `clearSeq`).
+pub fn decode_classic<R: MemoryReader + ?Sized>(
+    r: &R,
+    hmap: u64,
+    layout: BucketLayout,
+    classic: &ClassicLayout,
     limits: Limits,
 ) -> Result<Decoded, DecodeError> {
     if hmap == 0 {
@@ -416,20 +509,21 @@ pub fn decode<R: MemoryReader + ?Sized>(
         read_bytes: 0,
         layout,
     };
-    let raw: [u8; Hmap::SIZE] = w
-        .read(hmap, Hmap::SIZE, "the header")?
-        .try_into()
-        .expect("48 bytes");
-    let header = Header::parse(raw);
-    let mut warnings = Vec::new();
-    if header.flags & 0xf0 != 0 {
-        warnings.push(format!("unknown flag bits {:#04x}", header.flags & 0xf0));
-    }
-    if header.buckets == 0 && (header.B != 0 || header.count != 0) {
-        return Err(DecodeError::Corrupt(format!(
-            "buckets is nil but B = {} and count = {}",
-            header.B, header.count
-        )));
+    let raw = w.read(hmap, classic.hmap.size, "the header")?;
+    let header = Header::parse_with(&raw, &classic.hmap);
+    check_header(&header, limits.max_b).map_err(DecodeError::Corrupt)?;
+    let warnings = Vec::new();
+    let mut notes = Vec::new();
+    if header.flags().contains(Flags::HASH_WRITING) {
+        notes.push(
+            "HASH_WRITING is set: a goroutine was in the middle of writing this map (an insert, \
+             a delete or a clear) when the memory was read. Go sets this flag for the length of \
+             every write and throws \"fatal error: concurrent map writes\" when a second writer \
+             finds it set (\"concurrent map read and map write\" for a reader). If the process \
+             died of that error, two goroutines wrote this map without a lock: the bucket being \
+             written may hold a half-finished entry"
+                .to_string(),
+        );
     }
     let buckets = if header.buckets == 0 {
         Vec::new()
@@ -439,25 +533,12 @@ pub fn decode<R: MemoryReader + ?Sized>(
     let oldbuckets = if header.oldbuckets == 0 {
         Vec::new()
     } else {
-        if header.B == 0 && !header.flags().contains(Flags::SAME_SIZE_GROW) {
-            return Err(DecodeError::Corrupt(
-                "growing with B = 0, but not a same-size grow".into(),
-            ));
-        }
-        let ob = w.array(
+        w.array(
             header.oldbuckets,
             header.old_B(),
             Loc::Old,
             "old bucket array",
-        )?;
-        let nold = bucket_shift(header.old_B()) as u64;
-        if header.nevacuate > nold {
-            warnings.push(format!(
-                "nevacuate {} is beyond the {nold} old buckets",
-                header.nevacuate
-            ));
-        }
-        ob
+        )?
     };
     let extra = if header.extra == 0 {
         None
@@ -499,8 +580,10 @@ pub fn decode<R: MemoryReader + ?Sized>(
         oldbuckets,
         heap: Vec::new(),
         chains: Vec::new(),
-        detached: Vec::new(),
+        prealloc_chains: Vec::new(),
         warnings,
+        notes,
+        classic: classic.clone(),
         heap_index: HashMap::new(),
     };
     // Follow the chains: current heads first, then old heads.
@@ -509,134 +592,117 @@ pub fn decode<R: MemoryReader + ?Sized>(
         .chain((0..d.noldheads()).map(Loc::Old))
         .collect();
     for head in heads {
-        let mut chain = vec![head];
-        let mut next = d.bucket(head).overflow();
-        let mut seen = std::collections::HashSet::new();
-        seen.insert(d.bucket(head).addr);
-        while next != 0 {
-            if !seen.insert(next) {
-                return Err(DecodeError::Corrupt(format!(
-                    "the overflow chain of {head} loops back to {next:#x} after {} bucket{}",
-                    chain.len(),
-                    if chain.len() == 1 { "" } else { "s" }
-                )));
-            }
-            let loc = match d.locate(next) {
-                Some(l @ (Loc::Main(_) | Loc::Old(_))) => {
-                    let is_head = match l {
-                        Loc::Main(i) => i < d.nheads(),
-                        Loc::Old(i) => i < d.noldheads(),
-                        Loc::Heap(_) => false,
-                    };
-                    if is_head {
-                        return Err(DecodeError::Corrupt(format!(
-                            "the overflow chain of {head} points to head bucket {l} at {next:#x}"
-                        )));
-                    }
-                    l
-                }
-                Some(l) => l,
-                None => {
-                    if d.heap.len() >= limits.max_heap_buckets {
-                        return Err(DecodeError::Limit(format!(
-                            "more than {} heap overflow buckets",
-                            limits.max_heap_buckets
-                        )));
-                    }
-                    if next % 8 != 0 {
-                        return Err(DecodeError::Corrupt(format!(
-                            "overflow pointer {next:#x} in the chain of {head} is not 8-aligned"
-                        )));
-                    }
-                    let bytes = w.read(next, layout.bucketsize, "a heap overflow bucket")?;
-                    let n = d.heap.len();
-                    d.heap_index.insert(next, n);
-                    d.heap.push(Bucket {
-                        addr: next,
-                        loc: Loc::Heap(n),
-                        bytes,
-                    });
-                    Loc::Heap(n)
-                }
-            };
-            chain.push(loc);
-            next = d.bucket(loc).overflow();
-        }
+        let chain = follow(&mut d, &mut w, head, false)?;
         d.chains.push(chain);
     }
-    // Then the chains that only a preallocated bucket reaches (see `Decoded::detached`).
-    let mut reached: std::collections::HashSet<Loc> = d.chains.iter().flatten().copied().collect();
-    let prealloc: Vec<Loc> = (d.nheads()..d.buckets.len())
+    // Then the preallocated buckets no chain reached whose overflow word leads on (not the
+    // sentinel: the last preallocated bucket points back to its array's bucket 0).
+    let reached: std::collections::HashSet<Loc> = d.chains.iter().flatten().copied().collect();
+    let pre: Vec<Loc> = (d.nheads()..d.buckets.len())
         .map(Loc::Main)
         .chain((d.noldheads()..d.oldbuckets.len()).map(Loc::Old))
+        .filter(|l| !reached.contains(l))
         .collect();
-    for start in prealloc {
-        if reached.contains(&start) {
+    for p in pre {
+        let next = d.bucket(p).overflow();
+        let base = match p {
+            Loc::Old(_) => d.header.oldbuckets,
+            _ => d.header.buckets,
+        };
+        if next == 0 || next == base {
             continue;
         }
-        let mut chain = vec![start];
-        let mut next = d.bucket(start).overflow();
-        while next != 0 {
-            let loc = match d.locate(next) {
-                // The end of the array's preallocated buckets (the sentinel points to bucket 0)
-                // or another head: a detached chain stops at the array's regular buckets.
-                Some(Loc::Main(i)) if i < d.nheads() => break,
-                Some(Loc::Old(i)) if i < d.noldheads() => break,
-                Some(l @ Loc::Heap(_)) if chain.contains(&l) => {
-                    return Err(DecodeError::Corrupt(format!(
-                        "the chain behind preallocated bucket {start} loops back to {l} at \
-                         {next:#x}"
-                    )));
-                }
-                Some(l @ Loc::Heap(_)) => {
-                    return Err(DecodeError::Corrupt(format!(
-                        "preallocated bucket {start} leads to heap bucket {l} at {next:#x}, \
-                         which a head chain reaches too"
-                    )));
-                }
-                Some(l) => {
-                    if !reached.insert(l) {
-                        break;
-                    }
-                    l
-                }
-                None => {
-                    if d.heap.len() >= limits.max_heap_buckets {
-                        return Err(DecodeError::Limit(format!(
-                            "more than {} heap overflow buckets",
-                            limits.max_heap_buckets
-                        )));
-                    }
-                    if next % 8 != 0 {
-                        return Err(DecodeError::Corrupt(format!(
-                            "overflow pointer {next:#x} behind preallocated bucket {start} is \
-                             not 8-aligned"
-                        )));
-                    }
-                    let bytes = w.read(next, layout.bucketsize, "a heap overflow bucket")?;
-                    let n = d.heap.len();
-                    d.heap_index.insert(next, n);
-                    d.heap.push(Bucket {
-                        addr: next,
-                        loc: Loc::Heap(n),
-                        bytes,
-                    });
-                    Loc::Heap(n)
-                }
-            };
-            chain.push(loc);
-            next = d.bucket(loc).overflow();
-        }
-        if chain.iter().any(|l| matches!(l, Loc::Heap(_))) {
-            d.detached.push(chain);
+        let chain = follow(&mut d, &mut w, p, true)?;
+        if chain.len() > 1 {
+            d.prealloc_chains.push(chain);
         }
     }
     let live = d.live() as u64;
     if live != d.header.count {
-        d.warnings.push(format!(
+        let msg = format!(
             "count is {} but {live} live slots were found",
             d.header.count
-        ));
+        );
+        if d.header.flags().contains(Flags::HASH_WRITING) {
+            d.notes.push(format!(
+                "{msg}: expected while HASH_WRITING is set (a write was in progress and had \
+                 not updated count yet)"
+            ));
+        } else {
+            d.warnings.push(msg);
+        }
     }
     Ok(d)
+}
+
+/// Follows the overflow chain from `head`, reading heap overflow buckets into `d.heap`.
+/// From a preallocated bucket (`from_prealloc`), the walk stops at a bucket a chain already
+/// holds (it joined that chain) instead of calling it a loop.
+fn follow<R: MemoryReader + ?Sized>(
+    d: &mut Decoded,
+    w: &mut Walker<'_, R>,
+    head: Loc,
+    from_prealloc: bool,
+) -> Result<Vec<Loc>, DecodeError> {
+    let layout = d.layout;
+    let limits = w.limits;
+    let mut chain = vec![head];
+    let mut next = d.bucket(head).overflow();
+    let mut seen = std::collections::HashSet::new();
+    seen.insert(d.bucket(head).addr);
+    while next != 0 {
+        if !seen.insert(next) {
+            return Err(DecodeError::Corrupt(format!(
+                "the overflow chain of {head} loops back to {next:#x} after {} bucket{}",
+                chain.len(),
+                if chain.len() == 1 { "" } else { "s" }
+            )));
+        }
+        let loc = match d.locate(next) {
+            Some(l @ (Loc::Main(_) | Loc::Old(_))) => {
+                let is_head = match l {
+                    Loc::Main(i) => i < d.nheads(),
+                    Loc::Old(i) => i < d.noldheads(),
+                    Loc::Heap(_) => false,
+                };
+                if is_head {
+                    return Err(DecodeError::Corrupt(format!(
+                        "the overflow chain of {head} points to head bucket {l} at {next:#x}"
+                    )));
+                }
+                l
+            }
+            Some(l) if from_prealloc => {
+                // A heap bucket a chain already walked.
+                let _ = l;
+                break;
+            }
+            Some(l) => l,
+            None => {
+                if d.heap.len() >= limits.max_heap_buckets {
+                    return Err(DecodeError::Limit(format!(
+                        "more than {} heap overflow buckets",
+                        limits.max_heap_buckets
+                    )));
+                }
+                if next % 8 != 0 {
+                    return Err(DecodeError::Corrupt(format!(
+                        "overflow pointer {next:#x} in the chain of {head} is not 8-aligned"
+                    )));
+                }
+                let bytes = w.read(next, layout.bucketsize, "a heap overflow bucket")?;
+                let n = d.heap.len();
+                d.heap_index.insert(next, n);
+                d.heap.push(Bucket {
+                    addr: next,
+                    loc: Loc::Heap(n),
+                    bytes,
+                });
+                Loc::Heap(n)
+            }
+        };
+        chain.push(loc);
+        next = d.bucket(loc).overflow();
+    }
+    Ok(chain)
 }

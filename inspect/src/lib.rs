@@ -13,6 +13,7 @@
 pub mod decode;
 pub mod demo;
 pub mod dump;
+pub mod program;
 pub mod render;
 pub mod replay;
 pub mod report;

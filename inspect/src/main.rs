@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use map_inspect::demo::DemoOptions;
-use map_inspect::dump::{self, DumpOptions, Format, Source};
+use map_inspect::dump::{self, DumpOptions, Failure, Format, MapsOptions, Source, Target};
 use map_inspect::report::{Arrays, Filter};
 use map_inspect::{replay, script};
 
@@ -60,6 +60,15 @@ enum Command {
     ///                                                    a Go map, sizes only
     #[command(verbatim_doc_comment)]
     Dump(Box<DumpArgs>),
+    /// List every map-typed package-level variable of a Go program (a live process or a core
+    /// file): name, type, hmap, count, B, growing, bytes. Needs the program's DWARF.
+    ///
+    /// Examples:
+    ///   map-inspect maps --pid 4242
+    ///   map-inspect maps --core core.4242 --exe ./server --format json
+    ///   map-inspect maps --pid 4242 main.           only the variables of package main
+    #[command(verbatim_doc_comment)]
+    Maps(MapsArgs),
     /// Run an operation script on gomap and print Go's map memory at each `dump`, as JSON.
     ///
     /// The output is the same JSON the Go oracle (tests/go-oracle) writes for a real Go
@@ -103,30 +112,70 @@ enum ColorArg {
 }
 
 #[derive(Args)]
+struct MapsArgs {
+    /// Only the variables whose name contains this. Example: main.
+    #[arg(value_name = "FILTER")]
+    filter: Option<String>,
+    /// A live process. Example: --pid 4242
+    #[arg(long, conflicts_with = "core")]
+    pid: Option<i32>,
+    /// A core file. Example: --core core.4242
+    #[arg(long, value_name = "CORE")]
+    core: Option<PathBuf>,
+    /// The executable (default: /proc/PID/exe, or the one the core file names).
+    #[arg(long, value_name = "BIN")]
+    exe: Option<PathBuf>,
+    /// Output format: text, or JSON (schema gomap-maps/1).
+    #[arg(long, value_enum, default_value = "text")]
+    format: FormatArg,
+    /// Read at most this many MiB of each map's memory.
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    limit_mib: u64,
+}
+
+#[derive(Args)]
 struct DumpArgs {
     /// A snapshot file to read (written by gomap's `Snapshot::to_bytes` or by
-    /// `--save-snapshot`). Example: map-inspect dump map.snap
-    #[arg(value_name = "FILE")]
-    file: Option<PathBuf>,
+    /// `--save-snapshot`); with --pid or --core, the map variable to dump: a Go expression
+    /// (pkg.Var with the full import path, .Field through pointers, [i], *p).
+    /// Examples: map-inspect dump map.snap; map-inspect dump --pid 4242 main.cache
+    #[arg(value_name = "FILE|VAR")]
+    file: Option<String>,
 
-    /// Read a live process's memory (process_vm_readv); needs --addr and the types.
-    /// Example: --pid 4242 --addr 0xc000076000 --types uint64:string
+    /// Read a live process's memory (process_vm_readv). Name the map (main.cache) or give
+    /// --addr. Example: --pid 4242 main.cache
+    #[arg(long, conflicts_with = "core", help_heading = "Go program")]
+    pid: Option<i32>,
+    /// Read an ELF core file (from `gcore PID`, or the kernel's core dump of a crash); the
+    /// executable is the one the core names, or --exe. Example: --core core.4242 main.cache
+    #[arg(long, value_name = "CORE", help_heading = "Go program")]
+    core: Option<PathBuf>,
+    /// The program's executable (default: /proc/PID/exe, or the one the core file names).
+    /// Example: --exe ./server
+    #[arg(long, value_name = "BIN", help_heading = "Go program")]
+    exe: Option<PathBuf>,
+    /// Address of the map's header in that process: for Go, the map value (a *hmap: print it
+    /// with fmt.Printf("%p\n", m)); for gomap, `m.header() as *const _`.
+    /// Decimal or 0x hex. Example: --addr 0xc000076000
+    #[arg(long, value_parser = parse_u64, help_heading = "Go program")]
+    addr: Option<u64>,
+    /// The process is a Go program: --types takes Go type names only (implied when its
+    /// executable has .go.buildinfo). Example: --go --pid 4242 --addr 0xc000076000 --types uint64:string
+    #[arg(long, requires = "pid", help_heading = "Go program")]
+    go: bool,
+    /// The Go version that built the program, when its executable is not at hand (chooses
+    /// the map layout). Example: --go-version 1.22.10
+    #[arg(long, value_name = "VERSION", help_heading = "Go program")]
+    go_version: Option<String>,
+    /// The GOEXPERIMENT settings the program was built with, with --go-version.
+    /// Example: --go-version 1.24.11 --goexperiment noswissmap
     #[arg(
         long,
-        requires = "addr",
-        conflicts_with = "file",
-        help_heading = "Live process"
+        value_name = "LIST",
+        requires = "go_version",
+        help_heading = "Go program"
     )]
-    pid: Option<i32>,
-    /// Address of the map's header in that process: for Go, the map value (a *hmap, print it
-    /// with *(*unsafe.Pointer)(unsafe.Pointer(&m))); for gomap, `m.header() as *const _`.
-    /// Decimal or 0x hex. Example: --addr 0xc000076000
-    #[arg(long, requires = "pid", value_parser = parse_u64, help_heading = "Live process")]
-    addr: Option<u64>,
-    /// The process is a Go 1.19 program: --types takes Go type names only.
-    /// Example: --go --pid 4242 --addr 0xc000076000 --types uint64:string
-    #[arg(long, requires = "pid", help_heading = "Live process")]
-    go: bool,
+    goexperiment: Option<String>,
     /// Key and elem types, KEY:ELEM: bool, int8..int64, uint8..uint64 (u8.., i8..), int,
     /// uint, uintptr, float32, float64, string, [N]uint8; for gomap maps also usize, isize,
     /// char, u128, i128, (), &str, [u8; N]. Decodes keys and elems; for the demo, chooses
@@ -135,46 +184,36 @@ struct DumpArgs {
     types: Option<String>,
     /// Key size in bytes when the types are not known (slots are shown as hex).
     /// Example: --key-size 8 --elem-size 16
-    #[arg(
-        long,
-        value_name = "N",
-        requires = "pid",
-        help_heading = "Live process"
-    )]
+    #[arg(long, value_name = "N", help_heading = "Go program")]
     key_size: Option<usize>,
     /// Elem size in bytes when the types are not known. Example: --elem-size 16
-    #[arg(
-        long,
-        value_name = "N",
-        requires = "pid",
-        help_heading = "Live process"
-    )]
+    #[arg(long, value_name = "N", help_heading = "Go program")]
     elem_size: Option<usize>,
 
     /// Demo: keys inserted first (keys 0..N). Example: --keys 200
-    #[arg(long, value_name = "N", conflicts_with_all = ["file", "pid"], help_heading = "Demo")]
+    #[arg(long, value_name = "N", conflicts_with_all = ["file", "pid", "core"], help_heading = "Demo")]
     keys: Option<usize>,
     /// Demo: the make(map, hint) size hint. Example: --hint 100
-    #[arg(long, value_name = "N", conflicts_with_all = ["file", "pid"], help_heading = "Demo")]
+    #[arg(long, value_name = "N", conflicts_with_all = ["file", "pid", "core"], help_heading = "Demo")]
     hint: Option<usize>,
     /// Demo: how many of the first keys to delete, evenly spread (they leave EMPTY_ONE
     /// holes). Example: --deletes 10
-    #[arg(long, value_name = "N", conflicts_with_all = ["file", "pid"], help_heading = "Demo")]
+    #[arg(long, value_name = "N", conflicts_with_all = ["file", "pid", "core"], help_heading = "Demo")]
     deletes: Option<usize>,
     /// Demo: writes after the one that starts a grow (each evacuates at most 2 old
     /// buckets). Example: --grow-writes 3
-    #[arg(long, value_name = "N", conflicts_with_all = ["file", "pid"], help_heading = "Demo")]
+    #[arg(long, value_name = "N", conflicts_with_all = ["file", "pid", "core"], help_heading = "Demo")]
     grow_writes: Option<usize>,
     /// Demo: stop after operation N (0: right after make). Example: --at-op 40
-    #[arg(long, value_name = "N", conflicts_with_all = ["file", "pid"], help_heading = "Demo")]
+    #[arg(long, value_name = "N", conflicts_with_all = ["file", "pid", "core"], help_heading = "Demo")]
     at_op: Option<usize>,
     /// Demo: seed of the hashkey and hash0 (the same seed builds the same map).
     /// Example: --seed 42
-    #[arg(long, value_name = "N", value_parser = parse_u64, conflicts_with_all = ["file", "pid"], help_heading = "Demo")]
+    #[arg(long, value_name = "N", value_parser = parse_u64, conflicts_with_all = ["file", "pid", "core"], help_heading = "Demo")]
     seed: Option<u64>,
     /// Demo: also write the map's snapshot to FILE (read it back with `dump FILE`).
     /// Example: --save-snapshot demo.snap
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["file", "pid"], help_heading = "Demo")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["file", "pid", "core"], help_heading = "Demo")]
     save_snapshot: Option<PathBuf>,
 
     /// Output format: text, or the documented JSON schema gomap-dump/1.
@@ -213,15 +252,37 @@ struct DumpArgs {
 }
 
 impl DumpArgs {
-    fn options(self) -> DumpOptions {
-        let source = if let Some(pid) = self.pid {
-            Source::Process {
-                pid,
-                addr: self.addr.unwrap_or(0),
-                go: self.go,
+    fn options(self) -> Result<DumpOptions, String> {
+        let live = self.pid.is_some() || self.core.is_some();
+        if !live {
+            for (given, what) in [
+                (self.addr.is_some(), "--addr"),
+                (self.exe.is_some(), "--exe"),
+                (self.go_version.is_some(), "--go-version"),
+                (
+                    self.key_size.is_some() || self.elem_size.is_some(),
+                    "--key-size/--elem-size",
+                ),
+            ] {
+                if given {
+                    return Err(format!("{what} goes with --pid or --core"));
+                }
             }
-        } else if let Some(f) = self.file {
-            Source::Snapshot(f)
+        }
+        let target = match (self.addr, &self.file) {
+            (Some(_), Some(v)) if live => {
+                return Err(format!("give either a variable ({v}) or --addr, not both"))
+            }
+            (Some(a), _) => Some(Target::Addr(a)),
+            (None, Some(v)) if live => Some(Target::Var(v.clone())),
+            _ => None,
+        };
+        let source = if let Some(pid) = self.pid {
+            Source::Process { pid, go: self.go }
+        } else if let Some(c) = self.core.clone() {
+            Source::Core(c)
+        } else if let Some(f) = &self.file {
+            Source::Snapshot(PathBuf::from(f))
         } else {
             let d = DemoOptions::default();
             Source::Demo(DemoOptions {
@@ -239,8 +300,12 @@ impl DumpArgs {
             ColorArg::Always => "always",
             ColorArg::Never => "never",
         };
-        DumpOptions {
+        Ok(DumpOptions {
             source,
+            target,
+            exe: self.exe,
+            go_version: self.go_version,
+            goexperiment: self.goexperiment,
             types: self.types,
             key_size: self.key_size,
             elem_size: self.elem_size,
@@ -263,7 +328,7 @@ impl DumpArgs {
                 hex: !self.no_hex,
             },
             limit_mib: self.limit_mib,
-        }
+        })
     }
 }
 
@@ -290,11 +355,37 @@ fn read_input(path: &PathBuf) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Dump(args) => {
-            let out = dump::run(&args.options())?;
-            print_stdout(out.trim_end())
+            let out = dump::run(&args.options()?)?;
+            print_stdout(out.text.trim_end())?;
+            match out.unclean {
+                Some(why) => Err(why.into()),
+                None => Ok(()),
+            }
+        }
+        Command::Maps(args) => {
+            let source = match (args.pid, args.core) {
+                (Some(pid), None) => Source::Process { pid, go: true },
+                (None, Some(c)) => Source::Core(c),
+                _ => return Err("maps needs --pid PID or --core CORE".into()),
+            };
+            let out = dump::maps(&MapsOptions {
+                source: Some(source),
+                exe: args.exe,
+                filter: args.filter,
+                format: match args.format {
+                    FormatArg::Text => Format::Text,
+                    FormatArg::Json => Format::Json,
+                },
+                limit_mib: args.limit_mib,
+            })?;
+            print_stdout(out.text.trim_end())?;
+            match out.unclean {
+                Some(why) => Err(why.into()),
+                None => Ok(()),
+            }
         }
         Command::Replay {
             script: path,
@@ -329,7 +420,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 serde_json::to_string_pretty(&out.trace)
             }
             .map_err(|e| e.to_string())?;
-            print_stdout(&json)
+            Ok(print_stdout(&json)?)
         }
     }
 }
@@ -350,8 +441,8 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("map-inspect: error: {e}");
-            ExitCode::FAILURE
+            eprintln!("map-inspect: error: {}", e.message);
+            ExitCode::from(e.code)
         }
     }
 }

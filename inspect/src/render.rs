@@ -247,6 +247,14 @@ fn bucket_title(r: &Report, b: &BucketInfo) -> String {
                 None => format!("bucket {i} of the old array ({nold} buckets)"),
             }
         }
+        (arr, "preallocated") if b.chain.as_deref() == Some(b.id.as_str()) => {
+            let which = if arr == "buckets" { "current" } else { "old" };
+            format!(
+                "preallocated overflow bucket of the {which} array, in no head's chain; its \
+                 overflow word still leads to the buckets that follow (Go's evacuate clears \
+                 only the head's overflow word)"
+            )
+        }
         (arr, "preallocated") => {
             let which = if arr == "buckets" { "current" } else { "old" };
             let state = match chain_of(b) {
@@ -423,6 +431,13 @@ pub fn render(r: &Report, st: Style) -> String {
     let mut out = String::new();
     let m = &r.map;
     let h = &r.header;
+    if let Some(l) = &r.layout {
+        let _ = writeln!(
+            out,
+            "{}",
+            st.dim(&format!("{}; from {}", l.description, l.found_in))
+        );
+    }
     let title = format!("map[{}]{} at {}", m.key_type, m.elem_type, m.hmap);
     let _ = writeln!(out, "{}", st.bold(&title));
     let _ = writeln!(out, "{}", st.dim(&r.source.description));
@@ -672,12 +687,18 @@ pub fn render(r: &Report, st: Style) -> String {
         &mut out,
         "load factor",
         format!(
-            "{:.2} = {} / {} bucket{} (an insert past {} entries starts a doubling grow: 6.5 per bucket)",
+            "{:.2} = {} / {} bucket{} (an insert past {} entries starts a doubling grow: {} per bucket{})",
             s.load_factor,
             s.count,
             s.nbuckets,
             if s.nbuckets == 1 { "" } else { "s" },
-            s.grow_at
+            s.grow_at,
+            if s.grow_per_bucket.is_empty() { "6.5" } else { &s.grow_per_bucket },
+            if s.grow_per_bucket == "6.0" {
+                ", Go 1.21's rule: loadFactorNum is truncated to 12, golang/go#63438"
+            } else {
+                ""
+            }
         ),
     );
     row(
@@ -747,6 +768,16 @@ pub fn render(r: &Report, st: Style) -> String {
                 }
             ))
         );
+    }
+    if !r.notes.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            st.paint(&format!("{};{}", sgr::BOLD, sgr::YELLOW), "notes")
+        );
+        for n in &r.notes {
+            let _ = writeln!(out, "  {}", st.paint(sgr::YELLOW, n));
+        }
     }
     if !r.warnings.is_empty() {
         let _ = writeln!(

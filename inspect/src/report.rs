@@ -7,9 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use gomap::layout::{
-    bucket_shift, Flags, Hmap, MapExtra, TophashState, BUCKET_CNT, LOAD_FACTOR_DEN, LOAD_FACTOR_NUM,
-};
+use gomap::layout::{bucket_shift, Flags, MapExtra, TophashState, BUCKET_CNT};
 
 use crate::decode::{Decoded, Loc};
 use crate::source::MemoryReader;
@@ -78,6 +76,9 @@ pub struct Report {
     pub schema: String,
     /// Where the memory came from.
     pub source: SourceInfo,
+    /// The Go version and map layout the memory was read with, and where they were found.
+    #[serde(default)]
+    pub layout: Option<LayoutInfo>,
     /// The map's types and layout.
     pub map: MapInfo,
     /// The `hmap`.
@@ -96,6 +97,47 @@ pub struct Report {
     pub shown: Shown,
     /// Things that look wrong but did not stop the dump.
     pub warnings: Vec<String>,
+    /// What the map's state means, when it is unusual but not wrong (a write in progress).
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// The Go version and layout used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayoutInfo {
+    /// The Go version (`1.24.11`), `null` for gomap's own maps.
+    pub go_version: Option<String>,
+    /// `GOEXPERIMENT` settings.
+    pub experiments: Vec<String>,
+    /// `classic` or `swiss`.
+    pub implementation: String,
+    /// The header's size (48 or 56).
+    pub hmap_size: usize,
+    /// One line: version, layout, growth rule.
+    pub description: String,
+    /// Where the version was found (`.go.buildinfo of ./server`, `--go-version`).
+    pub found_in: String,
+}
+
+impl LayoutInfo {
+    /// Describes a layout.
+    pub fn of(l: &crate::program::layout::MapLayout) -> LayoutInfo {
+        use crate::program::layout::MapImpl;
+        LayoutInfo {
+            go_version: l.go.map(|v| v.to_string()),
+            experiments: l.experiments.clone(),
+            implementation: match l.imp {
+                MapImpl::Classic(_) => "classic".into(),
+                MapImpl::Swiss => "swiss".into(),
+            },
+            hmap_size: match &l.imp {
+                MapImpl::Classic(c) => c.hmap.size,
+                MapImpl::Swiss => 48,
+            },
+            description: l.describe(),
+            found_in: l.found_in.clone(),
+        }
+    }
 }
 
 /// Where the memory came from.
@@ -320,8 +362,12 @@ pub struct Summary {
     pub nbuckets: usize,
     /// `count / 2^B`.
     pub load_factor: f64,
-    /// The count above which an insert starts a doubling grow (`13 * 2^B / 2`, and > 8).
+    /// The count above which an insert starts a doubling grow (`13 * 2^B / 2`, and > 8; Go
+    /// 1.21: `12 * 2^B / 2`).
     pub grow_at: u64,
+    /// The growth rule's entries per bucket: `6.5` (`6.0` for Go 1.21).
+    #[serde(default)]
+    pub grow_per_bucket: String,
     /// `noverflow`, Go's approximate overflow bucket count.
     pub noverflow: u16,
     /// Overflow buckets in the current array's chains.
@@ -472,28 +518,29 @@ fn header_fields(d: &Decoded) -> Vec<Field> {
         flag_names(h.flags).join("|")
     };
     let nold = d.noldheads();
-    vec![
+    let o = d.classic.hmap;
+    let mut fields = vec![
         Field {
             name: "count".into(),
-            offset: Hmap::COUNT_OFFSET,
+            offset: o.count,
             size: 8,
-            raw: raw(Hmap::COUNT_OFFSET, 8),
+            raw: raw(o.count, 8),
             value: h.count.to_string(),
             meaning: "live entries: len(m)".into(),
         },
         Field {
             name: "flags".into(),
-            offset: Hmap::FLAGS_OFFSET,
+            offset: o.flags,
             size: 1,
-            raw: raw(Hmap::FLAGS_OFFSET, 1),
+            raw: raw(o.flags, 1),
             value: format!("{:#04x}", h.flags),
             meaning: flags,
         },
         Field {
             name: "B".into(),
-            offset: Hmap::B_OFFSET,
+            offset: o.B,
             size: 1,
-            raw: raw(Hmap::B_OFFSET, 1),
+            raw: raw(o.B, 1),
             value: h.B.to_string(),
             meaning: format!(
                 "log2 of the bucket count: 2^{} = {}",
@@ -503,9 +550,9 @@ fn header_fields(d: &Decoded) -> Vec<Field> {
         },
         Field {
             name: "noverflow".into(),
-            offset: Hmap::NOVERFLOW_OFFSET,
+            offset: o.noverflow,
             size: 2,
-            raw: raw(Hmap::NOVERFLOW_OFFSET, 2),
+            raw: raw(o.noverflow, 2),
             value: h.noverflow.to_string(),
             meaning: format!(
                 "approximate overflow bucket count; a same-size grow starts at {}",
@@ -514,17 +561,17 @@ fn header_fields(d: &Decoded) -> Vec<Field> {
         },
         Field {
             name: "hash0".into(),
-            offset: Hmap::HASH0_OFFSET,
+            offset: o.hash0,
             size: 4,
-            raw: raw(Hmap::HASH0_OFFSET, 4),
+            raw: raw(o.hash0, 4),
             value: format!("{:#010x}", h.hash0),
             meaning: "this map's hash seed".into(),
         },
         Field {
             name: "buckets".into(),
-            offset: Hmap::BUCKETS_OFFSET,
+            offset: o.buckets,
             size: 8,
-            raw: raw(Hmap::BUCKETS_OFFSET, 8),
+            raw: raw(o.buckets, 8),
             value: ptr(h.buckets),
             meaning: if h.buckets == 0 {
                 "no bucket array yet (allocated by the first insert)".into()
@@ -540,9 +587,9 @@ fn header_fields(d: &Decoded) -> Vec<Field> {
         },
         Field {
             name: "oldbuckets".into(),
-            offset: Hmap::OLDBUCKETS_OFFSET,
+            offset: o.oldbuckets,
             size: 8,
-            raw: raw(Hmap::OLDBUCKETS_OFFSET, 8),
+            raw: raw(o.oldbuckets, 8),
             value: ptr(h.oldbuckets),
             meaning: if h.oldbuckets == 0 {
                 "not growing".into()
@@ -555,9 +602,9 @@ fn header_fields(d: &Decoded) -> Vec<Field> {
         },
         Field {
             name: "nevacuate".into(),
-            offset: Hmap::NEVACUATE_OFFSET,
+            offset: o.nevacuate,
             size: 8,
-            raw: raw(Hmap::NEVACUATE_OFFSET, 8),
+            raw: raw(o.nevacuate, 8),
             value: h.nevacuate.to_string(),
             meaning: if h.oldbuckets == 0 {
                 "grow progress (unused when not growing)".into()
@@ -570,9 +617,9 @@ fn header_fields(d: &Decoded) -> Vec<Field> {
         },
         Field {
             name: "extra".into(),
-            offset: Hmap::EXTRA_OFFSET,
+            offset: o.extra,
             size: 8,
-            raw: raw(Hmap::EXTRA_OFFSET, 8),
+            raw: raw(o.extra, 8),
             value: ptr(h.extra),
             meaning: if h.extra == 0 {
                 "no mapextra".into()
@@ -580,7 +627,22 @@ fn header_fields(d: &Decoded) -> Vec<Field> {
                 "mapextra: overflow lists and nextOverflow".into()
             },
         },
-    ]
+    ];
+    if let (Some(off), Some(c)) = (o.clear_seq, h.clear_seq) {
+        fields.push(Field {
+            name: "clearSeq".into(),
+            offset: off,
+            size: 8,
+            raw: raw(off, 8),
+            value: c.to_string(),
+            meaning: format!(
+                "how many times the map was cleared ({}); iterators started before a clear stop at it",
+                if c == 0 { "never" } else { "clear(m) or the range-delete idiom" }
+            ),
+        });
+    }
+    fields.sort_by_key(|f| f.offset);
+    fields
 }
 
 /// A bucket in display order, before rendering.
@@ -588,6 +650,8 @@ struct Item {
     loc: Loc,
     chain: Option<(Loc, usize)>,
     section: Arrays,
+    /// In a chain that starts at a preallocated bucket (no head reaches it).
+    prealloc: bool,
 }
 
 fn loc_id(loc: Loc) -> String {
@@ -611,6 +675,7 @@ fn display_order(d: &Decoded) -> Vec<Item> {
                     loc,
                     chain: Some((chain[0], pos)),
                     section,
+                    prealloc: false,
                 });
             }
         }
@@ -630,11 +695,24 @@ fn push_unchained(d: &Decoded, items: &mut Vec<Item>, seen: &mut HashSet<Loc>, s
     for i in lo..n {
         let loc = mk(i);
         if seen.insert(loc) {
+            let chain = d.prealloc_chains.iter().find(|c| c[0] == loc);
             items.push(Item {
                 loc,
-                chain: None,
+                chain: chain.map(|_| (loc, 0)),
                 section: s,
+                prealloc: chain.is_some(),
             });
+            // The buckets this preallocated bucket's overflow word leads to.
+            for (pos, &l) in chain.into_iter().flatten().enumerate().skip(1) {
+                if seen.insert(l) {
+                    items.push(Item {
+                        loc: l,
+                        chain: Some((loc, pos)),
+                        section: s,
+                        prealloc: true,
+                    });
+                }
+            }
         }
     }
 }
@@ -734,7 +812,7 @@ pub fn build<R: MemoryReader + ?Sized>(
             ),
             Loc::Heap(_) => ("heap", None, "heap"),
         };
-        let current = it.chain.is_some_and(|(head, _)| chain_current(head));
+        let current = !it.prealloc && it.chain.is_some_and(|(head, _)| chain_current(head));
         let evacuation = match it.loc {
             Loc::Old(i) if i < nold => Some(Evacuation {
                 evacuated: b.evacuated(),
@@ -821,6 +899,7 @@ pub fn build<R: MemoryReader + ?Sized>(
     let chains = d
         .chains
         .iter()
+        .chain(d.prealloc_chains.iter())
         .filter(|c| c.len() > 1 && shown_heads.contains(&c[0]))
         .map(|c| ChainInfo {
             head: loc_id(c[0]),
@@ -865,6 +944,7 @@ pub fn build<R: MemoryReader + ?Sized>(
     Ok(Report {
         schema: SCHEMA.into(),
         source,
+        layout: None,
         map: MapInfo {
             hmap: Addr(d.hmap),
             key_type: types.key.name(),
@@ -905,6 +985,7 @@ pub fn build<R: MemoryReader + ?Sized>(
             hex: filter.hex,
         },
         warnings,
+        notes: d.notes.clone(),
     })
 }
 
@@ -970,7 +1051,7 @@ fn summarize(d: &Decoded) -> Summary {
         one(e.overflow, &e.overflow_list) + one(e.oldoverflow, &e.oldoverflow_list)
     });
     let bytes = Bytes {
-        header: Hmap::SIZE as u64,
+        header: h.raw.len() as u64,
         extra: if h.extra == 0 {
             0
         } else {
@@ -995,9 +1076,8 @@ fn summarize(d: &Decoded) -> Summary {
         B: h.B,
         nbuckets,
         load_factor: h.count as f64 / nbuckets as f64,
-        grow_at: (LOAD_FACTOR_NUM as u64)
-            .saturating_mul((nbuckets / LOAD_FACTOR_DEN) as u64)
-            .max(BUCKET_CNT as u64),
+        grow_at: d.classic.load.grow_at(nbuckets as u64),
+        grow_per_bucket: d.classic.load.per_bucket(),
         noverflow: h.noverflow,
         overflow_buckets: overflow_in(false),
         old_overflow_buckets: overflow_in(true),

@@ -12,6 +12,11 @@ use std::fmt::Write as _;
 use gomap::dynamic::GoType;
 use gomap::layout::BucketLayout;
 
+use std::rc::Rc;
+
+use crate::program::dwarf::Type;
+use crate::program::value::Decoder;
+use crate::program::Program;
 use crate::source::MemoryReader;
 
 /// The longest string prefix read from memory; longer strings are shown truncated.
@@ -32,6 +37,8 @@ pub enum ValueType {
     I128,
     /// Rust's `()` (or Go's `struct{}`): 0 bytes.
     Unit,
+    /// A type from the program's DWARF (any Go type: structs, interfaces, slices, ...).
+    Typed(TypedValue),
     /// A type known only by its size (and a name, if one was given); shown as hex.
     Opaque {
         /// The type's name, or `""`.
@@ -39,6 +46,30 @@ pub enum ValueType {
         /// Its size in bytes.
         size: usize,
     },
+}
+
+/// A Go type from a program's DWARF, with the program (to name interfaces' dynamic types and
+/// follow slices).
+#[derive(Clone)]
+pub struct TypedValue {
+    /// The type.
+    pub ty: Rc<Type>,
+    /// The program.
+    pub prog: Rc<Program>,
+}
+
+impl PartialEq for TypedValue {
+    fn eq(&self, o: &Self) -> bool {
+        Rc::ptr_eq(&self.ty, &o.ty) || (self.ty.die == o.ty.die && self.ty.name == o.ty.name)
+    }
+}
+
+impl Eq for TypedValue {}
+
+impl std::fmt::Debug for TypedValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TypedValue({})", self.ty.name)
+    }
 }
 
 impl ValueType {
@@ -137,7 +168,10 @@ impl ValueType {
 
     /// Whether a Go program can have this type.
     pub fn is_go(&self) -> bool {
-        matches!(self, ValueType::Go(_) | ValueType::Unit)
+        matches!(
+            self,
+            ValueType::Go(_) | ValueType::Unit | ValueType::Typed(_)
+        )
     }
 
     /// Size in bytes.
@@ -147,6 +181,7 @@ impl ValueType {
             ValueType::Char => 4,
             ValueType::U128 | ValueType::I128 => 16,
             ValueType::Unit => 0,
+            ValueType::Typed(t) => t.ty.size as usize,
             ValueType::Opaque { size, .. } => *size,
         }
     }
@@ -157,7 +192,7 @@ impl ValueType {
             ValueType::Go(t) => t.align(),
             ValueType::Char => 4,
             ValueType::U128 | ValueType::I128 => 16,
-            ValueType::Unit | ValueType::Opaque { .. } => 1,
+            ValueType::Unit | ValueType::Opaque { .. } | ValueType::Typed(_) => 1,
         }
     }
 
@@ -166,6 +201,7 @@ impl ValueType {
     pub fn has_pointers(&self) -> Option<bool> {
         match self {
             ValueType::Go(GoType::String) => Some(true),
+            ValueType::Typed(t) => Some(t.ty.has_pointers()),
             ValueType::Opaque { .. } => None,
             _ => Some(false),
         }
@@ -179,6 +215,7 @@ impl ValueType {
             ValueType::U128 => "u128".into(),
             ValueType::I128 => "i128".into(),
             ValueType::Unit => "struct{}".into(),
+            ValueType::Typed(t) => t.ty.name.clone(),
             ValueType::Opaque { name, size } if name.is_empty() => format!("[{size}]byte?"),
             ValueType::Opaque { name, .. } => name.clone(),
         }
@@ -254,12 +291,13 @@ impl ValueType {
                 num(v.to_string(), v.to_string().into())
             }
             ValueType::Unit => num("{}".into(), serde_json::Value::Null),
+            ValueType::Typed(t) => Decoder { prog: &t.prog, r }.decode(&t.ty, b),
             ValueType::Opaque { .. } => num(format!("0x{}", hex(b)), hex(b).into()),
         }
     }
 }
 
-fn signed(v: i64) -> Value {
+pub(crate) fn signed(v: i64) -> Value {
     Value {
         text: v.to_string(),
         json: v.into(),
@@ -267,7 +305,7 @@ fn signed(v: i64) -> Value {
     }
 }
 
-fn float(v: f64, single: bool) -> Value {
+pub(crate) fn float(v: f64, single: bool) -> Value {
     let text = if v.is_nan() {
         "NaN".to_string()
     } else if v.is_infinite() {
@@ -287,7 +325,7 @@ fn float(v: f64, single: bool) -> Value {
     }
 }
 
-fn go_string<R: MemoryReader + ?Sized>(b: &[u8], r: &R) -> Value {
+pub(crate) fn go_string<R: MemoryReader + ?Sized>(b: &[u8], r: &R) -> Value {
     let p = u64::from_le_bytes(b[0..8].try_into().expect("8 bytes"));
     let n = u64::from_le_bytes(b[8..16].try_into().expect("8 bytes"));
     if n == 0 {

@@ -395,7 +395,11 @@ fn permission_denied() {
     let out = support::wait_with_limit(cmd.spawn().expect("spawn"), LIMIT, "permission");
     assert_clean_error(
         &out,
-        &[&format!("permission denied reading pid {pid}"), "root"],
+        &[
+            &format!("permission denied reading pid {pid}"),
+            "uid",
+            "CAP_SYS_PTRACE",
+        ],
         "permission denied",
     );
     assert!(!out.stderr.contains("is --addr"), "{}", out.stderr);

@@ -1,0 +1,179 @@
+//! The Go program of the Go-reading tests (`tests/go-inspect`), built with each Go version
+//! once per machine state: a build is kept in `target/tmp/go-inspect/<tag>/` with a stamp of
+//! its sources and flags, so the live, core and gdb tests (and later test runs) reuse it.
+//! Builds of several versions run in parallel threads.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::go_toolchain::go_toolchain;
+
+/// The classic-map Go versions under test, with the GOEXPERIMENT each needs.
+pub(crate) const CLASSIC: [(&str, Option<&str>); 6] = [
+    ("1.19", None),
+    ("1.21", None),
+    ("1.22", None),
+    ("1.23", None),
+    ("1.24", Some("noswissmap")),
+    ("1.25", Some("noswissmap")),
+];
+
+/// One build of the program.
+#[derive(Clone, Debug)]
+pub(crate) struct Spec {
+    /// The Go version (a prefix: "1.24").
+    pub(crate) version: &'static str,
+    /// GOEXPERIMENT.
+    pub(crate) experiment: Option<&'static str>,
+    /// -ldflags.
+    pub(crate) ldflags: &'static str,
+    /// A name for the build directory.
+    pub(crate) tag: String,
+}
+
+impl Spec {
+    /// The plain build of a classic version.
+    pub(crate) fn classic(version: &'static str, experiment: Option<&'static str>) -> Spec {
+        Spec {
+            version,
+            experiment,
+            ldflags: "",
+            tag: format!("go{version}"),
+        }
+    }
+}
+
+fn src_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/go-inspect")
+}
+
+fn stamp(spec: &Spec, go: &Path) -> String {
+    let mut h = DefaultHasher::new();
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut dirs = vec![src_dir()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d)
+            .expect("read tests/go-inspect")
+            .flatten()
+        {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    for f in files {
+        f.to_string_lossy().hash(&mut h);
+        std::fs::read(&f).unwrap_or_default().hash(&mut h);
+    }
+    (spec.version, spec.experiment, spec.ldflags, go).hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+/// Builds (or reuses) one build; panics with the compiler's output on failure.
+pub(crate) fn build(spec: &Spec) -> PathBuf {
+    // Tests run in parallel threads: one build of a tag at a time.
+    static LOCKS: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<std::sync::Mutex<()>>>>,
+    > = std::sync::OnceLock::new();
+    let lock = LOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(spec.tag.clone())
+        .or_default()
+        .clone();
+    let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+    let go = go_toolchain(spec.version).unwrap_or_else(|e| panic!("{e}"));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("go-inspect")
+        .join(&spec.tag);
+    std::fs::create_dir_all(&dir).expect("create the build dir");
+    let bin = dir.join("go-inspect");
+    let stamp_path = dir.join("stamp");
+    let want = stamp(spec, &go);
+    if bin.exists() && std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(&want) {
+        return bin;
+    }
+    let tmp_bin = dir.join(format!("go-inspect.tmp{}", std::process::id()));
+    let mut cmd = Command::new(&go);
+    cmd.current_dir(src_dir())
+        .env("GOTOOLCHAIN", "local")
+        .env("GOWORK", "off")
+        .env("GOFLAGS", "-mod=mod")
+        .args(["build", "-o"])
+        .arg(&tmp_bin);
+    if !spec.ldflags.is_empty() {
+        cmd.arg(format!("-ldflags={}", spec.ldflags));
+    }
+    cmd.arg(".");
+    match spec.experiment {
+        Some(x) => cmd.env("GOEXPERIMENT", x),
+        None => cmd.env_remove("GOEXPERIMENT"),
+    };
+    if std::env::var_os("HOME").is_none() {
+        cmd.env("GOCACHE", dir.join("cache"))
+            .env("GOPATH", dir.join("gopath"));
+    }
+    let out = cmd.output().expect("run go build");
+    assert!(
+        out.status.success(),
+        "go build ({} {:?} {}) of tests/go-inspect failed:\n{}",
+        spec.version,
+        spec.experiment,
+        spec.ldflags,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::rename(&tmp_bin, &bin).expect("move the build into place");
+    std::fs::write(&stamp_path, want).expect("write the stamp");
+    bin
+}
+
+/// Builds several in parallel threads.
+pub(crate) fn build_all(specs: &[Spec]) -> Vec<PathBuf> {
+    std::thread::scope(|s| {
+        let hs: Vec<_> = specs.iter().map(|sp| s.spawn(move || build(sp))).collect();
+        hs.into_iter()
+            .map(|h| h.join().expect("a build thread panicked"))
+            .collect()
+    })
+}
+
+/// JSON with every integral float turned into an integer, so that Go's `0` and a decoded
+/// `0.0` compare equal; objects compare without regard to key order.
+pub(crate) fn normalize(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64() {
+                if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 {
+                    return Value::from(f as i64);
+                }
+            }
+            v.clone()
+        }
+        Value::Array(a) => Value::Array(a.iter().map(normalize).collect()),
+        Value::Object(o) => {
+            let mut m: Vec<(String, Value)> =
+                o.iter().map(|(k, v)| (k.clone(), normalize(v))).collect();
+            m.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(m.into_iter().collect())
+        }
+        _ => v.clone(),
+    }
+}
+
+/// Entries as sorted text pairs (after [`normalize`]).
+pub(crate) fn entry_set(v: &[(serde_json::Value, serde_json::Value)]) -> Vec<(String, String)> {
+    let mut s: Vec<(String, String)> = v
+        .iter()
+        .map(|(k, e)| (normalize(k).to_string(), normalize(e).to_string()))
+        .collect();
+    s.sort();
+    s
+}

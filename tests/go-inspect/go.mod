@@ -1,0 +1,3 @@
+module gomap.test/inspect
+
+go 1.19
