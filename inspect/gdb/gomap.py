@@ -1100,14 +1100,57 @@ class GomapBucketsCommand(GomapSubcommand):
         walker = GomapWalker(lay)
         heap_ids = {}
         try:
-            for i, addr, data in walker.array(base, 1 << b):
-                for depth, (baddr, bdata) in enumerate(walker.chain(addr, data)):
-                    ident, what = m.bucket_title(h, baddr, i, depth, old, heap_ids, data)
-                    gomap_write("  %s %#x  %s" % (ident, baddr, what))
-                    gomap_slot_table(m, baddr, bdata)
+            # Every bucket in the dump's order, so that heap buckets get the dump's names
+            # (heap#n); only the selected array's are printed.
+            for is_old, i, depth, baddr, bdata, start, detached in gomap_walk_all(m, h, walker):
+                if detached and depth == 0:
+                    ident = "%s[%d]" % ("old" if is_old else "main", i)
+                    what = ("preallocated overflow bucket of the %s array, cut off from its "
+                            "chain's head (evacuate clears only the head's overflow word): Go "
+                            "still reaches the buckets behind it through its own"
+                            % ("old" if is_old else "current"))
+                else:
+                    ident, what = m.bucket_title(h, baddr, i, depth, is_old, heap_ids, start)
+                if is_old != old:
+                    continue
+                gomap_write("  %s %#x  %s" % (ident, baddr, what))
+                gomap_slot_table(m, baddr, bdata)
         except GomapTruncated:
             gomap_write("... walk stopped after %d buckets (set gomap-max-buckets N)"
                         % gomap_max_buckets())
+
+
+def gomap_walk_all(m, h, walker):
+    """Yields (is_old, i, depth, addr, bytes, start bytes, detached) for every bucket reachable
+    from the arrays, in `map-inspect dump`'s order: the head chains of the current array, then
+    of the old array (index order, each from head to tail); then the chains that start at a
+    preallocated bucket no head chain reaches (current array, then old). In a map whose buckets
+    hold pointers, Go's evacuate clears only the head old bucket's overflow word, so what
+    follows a preallocated bucket of that chain stays reachable through it until the grow
+    ends."""
+    lay = m.layout
+    bs = lay.bucketsize
+    arrays = []
+    if h.buckets:
+        arrays.append((False, h.buckets, h.B))
+    if h.growing():
+        arrays.append((True, h.oldbuckets, h.old_B()))
+    for is_old, base, b in arrays:
+        for i, addr, data in walker.array(base, 1 << b):
+            for depth, (baddr, bdata) in enumerate(walker.chain(addr, data)):
+                yield is_old, i, depth, baddr, bdata, data, False
+    for is_old, base, b in arrays:
+        for i in range(1 << b, lay.nbuckets(b)):
+            paddr = base + i * bs
+            if paddr in walker.visited:
+                continue
+            pdata = gomap_read(paddr, bs)
+            ovf = gomap_le(pdata, lay.overflow_offset(), GOMAP_PTR_SIZE)
+            if ovf == 0 or ovf == base:
+                continue  # unused, or the sentinel of the last preallocated bucket
+            walker._take(paddr)
+            for depth, (baddr, bdata) in enumerate(walker.chain(paddr, pdata)):
+                yield is_old, i, depth, baddr, bdata, pdata, True
 
 
 def gomap_or_text(fn):

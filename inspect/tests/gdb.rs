@@ -449,9 +449,12 @@ fn parse_buckets(text: &str) -> Vec<ListedBucket> {
             let id = words.next().unwrap();
             let addr_text = words.next().unwrap();
             let addr = u64::from_str_radix(addr_text.trim_start_matches("0x"), 16).unwrap();
+            // A preallocated bucket cut off from its chain's head starts a chain of its own
+            // (all of it evacuated), but is no head.
+            let detached = title.contains("cut off from its chain's head");
             let (head, chain_id) = match title.split_once("in the chain of ") {
                 Some((_, c)) => (false, c),
-                None => (true, id),
+                None => (!detached, id),
             };
             let chain: usize = chain_id
                 .split_once('[')
@@ -462,6 +465,9 @@ fn parse_buckets(text: &str) -> Vec<ListedBucket> {
             let in_old = chain_id.starts_with("old[");
             if head && in_old {
                 evacuated = title.contains(": evacuated to ");
+            }
+            if detached {
+                evacuated = true;
             }
             out.push(ListedBucket {
                 chain,
@@ -744,7 +750,7 @@ fn check_bucket_printer(what: &str, stop: &Value, text: &str) {
 // ---------------------------------------------------------------------------------------------
 // The Rust program.
 
-const RUST_STATES: [&str; 9] = [
+const RUST_STATES: [&str; 10] = [
     "empty",
     "one",
     "hundred",
@@ -753,6 +759,7 @@ const RUST_STATES: [&str; 9] = [
     "same_size_grow",
     "str_keys",
     "indirect_elems",
+    "detached",
     "corrupt",
 ];
 
@@ -924,7 +931,9 @@ fn rust_script_is_embedded_and_auto_loaded() {
 #[cfg_attr(miri, ignore)]
 fn rust_print_lists_exactly_the_live_entries() {
     let (s, records) = rust_session();
-    for state in &RUST_STATES {
+    // `detached` holds String values, which plain gdb prints as structs over several lines:
+    // its own test checks it.
+    for state in RUST_STATES.iter().filter(|s| **s != "detached") {
         let rec = records
             .get(*state)
             .unwrap_or_else(|| panic!("the program recorded no {state}"));
@@ -944,6 +953,65 @@ fn rust_print_lists_exactly_the_live_entries() {
     assert!(r("str_keys").entries[0].starts_with("[\"key-"));
     let e = &r("indirect_elems").entries[0];
     assert_eq!(e.matches(", ").count(), 128, "{e}");
+}
+
+/// A chain cut at its head by evacuation: `gomap buckets --old` shows the preallocated bucket
+/// that still reaches the heap bucket behind it, and names that bucket as `map-inspect dump`
+/// does (heap buckets of head chains first, then those behind preallocated buckets).
+#[test]
+#[cfg_attr(miri, ignore)]
+fn rust_detached_chain_is_walked_and_named() {
+    let (s, records) = rust_session();
+    let stop = s.stop("detached");
+    let rec = &records["detached"];
+    assert!(rec.growing());
+    let (summary, _) = parse_print(out(stop, "print m"));
+    assert!(
+        summary.contains(&format!("len={}", rec.count())),
+        "{summary}"
+    );
+    let old = out(stop, "gomap buckets m --old");
+    let cur = out(stop, "gomap buckets m");
+    let lines: Vec<&str> = old.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("  old[16] ") && l.contains("cut off from its chain's head"))
+        .unwrap_or_else(|| panic!("no cut-off preallocated bucket in:\n{old}"));
+    let behind = lines[at + 1..]
+        .iter()
+        .find(|l| l.starts_with("  heap#"))
+        .unwrap_or_else(|| panic!("nothing behind old[16] in:\n{old}"));
+    assert!(behind.contains("in the chain of old[16]"), "{behind}");
+    let id = |l: &str| -> usize {
+        l.trim_start()
+            .strip_prefix("heap#")
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let detached_id = id(behind);
+    // Every heap bucket of a head chain (either array) is numbered before it.
+    let head_chain_ids: Vec<usize> = cur
+        .lines()
+        .chain(lines[..at].iter().copied())
+        .filter(|l| l.starts_with("  heap#"))
+        .map(id)
+        .collect();
+    assert!(
+        head_chain_ids.iter().all(|&n| n < detached_id),
+        "{head_chain_ids:?} vs heap#{detached_id}"
+    );
+    // And old[0], whose chain it was, no longer reaches it.
+    let head0 = lines
+        .iter()
+        .position(|l| l.starts_with("  old[0] "))
+        .unwrap();
+    let next_title = lines[head0 + 1..]
+        .iter()
+        .find(|l| l.starts_with("  old[") || l.starts_with("  heap#"))
+        .unwrap();
+    assert!(next_title.starts_with("  old[1] "), "{next_title}");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The program that `inspect/tests/gdb.rs` debugs with real gdb.
 //!
 //! It builds gomap maps in the states the gdb tests need (empty, 1 and 100 entries, after
-//! deletes, mid doubling grow, mid same-size grow, `&str` keys, indirect `[u8; 129]` elems, and
+//! deletes, mid doubling grow, mid same-size grow, `&str` keys, indirect `[u8; 129]` elems, a
+//! chain cut at its head mid-grow, and
 //! one map the test corrupts through gdb). For each state it writes what the map holds, as the
 //! map's own API sees it (header fields and every entry, in gdb's notation), to the file named
 //! by its first argument, then calls `gomap_gdb_stop(name)`. gdb stops there, goes up one frame
@@ -198,6 +199,68 @@ fn indirect_elems(rec: &mut Recorder) {
     checkpoint!(rec, "indirect_elems", m, u64_bytes);
 }
 
+/// Puts keys below 24 into bucket 0 (of any B), the rest anywhere.
+#[derive(Clone, Default)]
+struct Placed;
+struct PlacedHasher(u64);
+impl std::hash::BuildHasher for Placed {
+    type Hasher = PlacedHasher;
+    fn build_hasher(&self) -> PlacedHasher {
+        PlacedHasher(0)
+    }
+}
+impl std::hash::Hasher for PlacedHasher {
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("keys hash as one u64")
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = x; // the seed, then the key: keep the key
+    }
+    fn finish(&self) -> u64 {
+        let mixed = self
+            .0
+            .wrapping_add(1)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(29);
+        if self.0 < 24 {
+            mixed & !0x3f
+        } else {
+            mixed
+        }
+    }
+}
+
+fn u64_string(k: &u64, v: &String) -> String {
+    format!("[{k}] = \"{v}\"")
+}
+
+/// Mid-grow, a chain cut at its head by evacuation: bucket 0 of a B = 4 map was head →
+/// preallocated bucket → heap bucket; evacuating it cleared the head's overflow word (the
+/// buckets hold pointers), and the heap bucket is now reached only through the preallocated
+/// one.
+fn detached(rec: &mut Recorder) {
+    let mut m: GoMap<u64, String, gomap::HashAdapter<Placed>> =
+        GoMap::with_capacity_and_hasher(100, gomap::HashAdapter(Placed));
+    assert_eq!(m.header().B(), 4);
+    let mut k = 0u64;
+    loop {
+        m.insert(k, format!("v{k}"));
+        k += 1;
+        let v = m.raw();
+        let cut = v.header().growing()
+            && v.old_bucket(0).is_some_and(|b| b.evacuated())
+            && v.old_bucket(16).is_some_and(|p| {
+                p.overflow_bucket()
+                    .is_some_and(|o| o.kind() == gomap::view::BucketKind::Heap)
+            });
+        if cut {
+            break;
+        }
+        assert!(k < 100_000, "never cut a chain at its head");
+    }
+    checkpoint!(rec, "detached", m, u64_string);
+}
+
 /// The test corrupts this map through gdb and kills the program at this stop.
 fn corrupt(rec: &mut Recorder) {
     let mut m: GoMap<u64, u64> = GoMap::new();
@@ -220,6 +283,7 @@ fn main() {
     same_size_grow(&mut rec);
     str_keys(&mut rec);
     indirect_elems(&mut rec);
+    detached(&mut rec);
     corrupt(&mut rec);
     writeln!(rec.out, "DONE").unwrap();
 }
