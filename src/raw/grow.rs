@@ -186,11 +186,11 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
                 self.move_chain(first, newbit, same_size, plan);
             }
             if first == self.h.nevacuate {
-                self.advance_evacuation_mark(newbit);
+                // Go's advanceEvacuationMark: `second` is where it stops.
+                self.set_evacuation_mark(second.unwrap_or(newbit), newbit);
             }
-            if self.h.growing() {
-                let s = self.h.nevacuate;
-                debug_assert_eq!(Some(s), second);
+            if let Some(s) = second {
+                debug_assert_eq!(s, self.h.nevacuate);
                 if c2 > 0 {
                     self.move_chain(s, newbit, same_size, plan.add(c1));
                 }
@@ -298,6 +298,8 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
             && Flags::from_bits_retain(self.h.flags.load(core::sync::atomic::Ordering::Relaxed))
                 .contains(Flags::ITERATOR);
         let (mut nx, mut ny) = (0, 0);
+        // newbit is the old bucket count, a power of two: its bit of the hash picks Y.
+        let ybit = newbit.trailing_zeros();
         let mut b = b0;
         let mut j = 0;
         while !b.is_null() {
@@ -328,8 +330,8 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
                         p.y |= ((tops >> (8 * i)) as u8 & 1) << i;
                         p.over |= 1 << i;
                         p.tops[i] = MaybeUninit::new(tophash(hash));
-                    } else if hash as usize & newbit != 0 {
-                        p.y |= 1 << i;
+                    } else {
+                        p.y |= (((hash >> ybit) & 1) as u8) << i;
                     }
                 }
             }
@@ -470,18 +472,24 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
         next: *mut u8,
     ) {
         let l = self.l();
+        // The common case first: the half fits its bucket and keeps its tophashes.
+        let simple = next.is_null() && p.over == 0;
         while mask != 0 {
             let i = mask.trailing_zeros() as usize;
             mask &= mask - 1;
-            if d.i == BUCKET_CNT {
-                d.b = next;
-                d.i = 0;
-            }
-            let top = if p.over & (1 << i) != 0 {
-                // SAFETY: the plan wrote tops[i] for every bit of `over`.
-                unsafe { p.tops[i].assume_init() }
-            } else {
+            let top = if simple {
                 (tops >> (8 * i)) as u8
+            } else {
+                if d.i == BUCKET_CNT {
+                    d.b = next;
+                    d.i = 0;
+                }
+                if p.over & (1 << i) != 0 {
+                    // SAFETY: the plan wrote tops[i] for every bit of `over`.
+                    unsafe { p.tops[i].assume_init() }
+                } else {
+                    (tops >> (8 * i)) as u8
+                }
             };
             // SAFETY: caller contract. The slots are copied as they are: the key and elem
             // bits, or their pointers.
@@ -498,6 +506,15 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
         }
     }
 
+    /// Sets `nevacuate` to `n`, as Go's `advanceEvacuationMark` computes it, and finishes the
+    /// grow when it reaches the end (`newbit`, the number of old buckets).
+    fn set_evacuation_mark(&mut self, n: usize, newbit: usize) {
+        self.h.nevacuate = n;
+        if n == newbit {
+            self.release_old();
+        }
+    }
+
     /// Go's `advanceEvacuationMark`: move `nevacuate` past evacuated buckets (checking at most
     /// 1024), and finish the grow when it reaches the end.
     pub(crate) fn advance_evacuation_mark(&mut self, newbit: usize) {
@@ -509,9 +526,7 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
         } {
             self.h.nevacuate += 1;
         }
-        if self.h.nevacuate == newbit {
-            self.release_old();
-        }
+        self.set_evacuation_mark(self.h.nevacuate, newbit);
     }
 
     /// The end of a grow: Go drops `oldbuckets` and `extra.oldoverflow` and clears
