@@ -244,7 +244,34 @@ fn assert_zsts_dropped_once() {
     assert_eq!(ZST_LIVE.with(|z| z.get()), 0, "zero-sized values leaked");
 }
 
-type Map<const PAD: usize, W> = GoMap<Key<PAD>, W, Hb, Counting, SeededRand>;
+/// A cheap hasher for the sweeps (SipHash costs most of a run under Miri): the seed and the
+/// key's u64 are mixed by multiplication.
+#[derive(Clone, Default)]
+struct Mix;
+struct MixHasher(u64);
+impl std::hash::BuildHasher for Mix {
+    type Hasher = MixHasher;
+    fn build_hasher(&self) -> MixHasher {
+        MixHasher(0)
+    }
+}
+impl Hasher for MixHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0 ^ x)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(29);
+    }
+    fn finish(&self) -> u64 {
+        self.0.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ (self.0 >> 31)
+    }
+}
+
+type Map<const PAD: usize, W> = GoMap<Key<PAD>, W, HashAdapter<Mix>, Counting, SeededRand>;
 
 fn new_map<const PAD: usize, W: Val>(alloc: &Counting) -> Map<PAD, W> {
     GoMap::from_parts(0, HashAdapter::default(), alloc.clone(), SeededRand::new(1))
@@ -293,7 +320,7 @@ fn build<const PAD: usize, W: Val>(state: State, alloc: &Counting) -> (Map<PAD, 
         State::MidSameSizeGrow => {
             // A sliding window of keys at a high load: holes and overflow buckets accumulate
             // until Go's "too many overflow buckets" rule starts a same-size grow.
-            let window = if cfg!(miri) { 12 } else { 44 };
+            let window = if cfg!(miri) { 12 } else { 51 };
             let mut id = 0u64;
             while !(m.header().growing() && m.header().same_size_grow()) {
                 assert!(id < 100_000, "no same-size grow");
@@ -567,14 +594,16 @@ fn check_after<const PAD: usize, W: Val>(m: &mut Map<PAD, W>, b: &Bounds, what: 
     }
     // Usable: a grow's worth of inserts, then removes, keep Go's invariants.
     let n = m.len() as u64;
-    let extra = if cfg!(miri) { 10 } else { 2 * n + 20 };
+    let extra = if cfg!(miri) { 3 } else { 2 * n + 20 };
     for id in 0..extra {
         m.insert(Key::new(2_000_000 + id), W::new(2_000_000 + id));
     }
     for id in 0..extra / 2 {
         assert!(m.remove(&Key::new(2_000_000 + id)).is_some());
     }
-    check_invariants(m);
+    if !cfg!(miri) {
+        check_invariants(m);
+    }
     assert_eq!(
         m.len() as u64,
         n + extra - extra / 2,
@@ -617,32 +646,46 @@ fn run_once<const PAD: usize, W: Val + Clone + 'static>(
 
 /// Sweeps the panic over every call of `fault` that `op` makes on a map in `state`, until
 /// the operation completes without one. Returns the number of panics caught.
-fn sweep<const PAD: usize, W: Val + Clone + 'static>(state: State, fault: Fault) -> usize {
+fn sweep<const PAD: usize, W: Val + Clone + 'static>(
+    state: State,
+    fault: Fault,
+    miri_ops: &[&str],
+) -> usize {
     let mut caught = 0;
     for op in ops::<PAD, W>() {
+        if cfg!(miri) && !miri_ops.contains(&op.name) {
+            continue;
+        }
         let mut n = 1;
         loop {
             if !run_once::<PAD, W>(state, &op, fault, n) {
                 break;
             }
             caught += 1;
-            // Every call point; under Miri the first three, then ever sparser ones (and
-            // always the one after the last call, which completes the operation).
-            n += if cfg!(miri) && n > 3 { n / 2 } else { 1 };
+            // Every call point; under Miri (about a second a run) the first two.
+            if cfg!(miri) && n == 2 {
+                break;
+            }
+            n += 1;
             assert!(n < 100_000, "{} never completed", op.name);
         }
     }
     caught
 }
 
-fn sweep_all<const PAD: usize, W: Val + Clone + 'static>(states: &[State]) {
+/// The operations swept under Miri (where a run takes about two seconds): the ones whose
+/// unwinding paths differ most; fewer for the key and value variants.
+const MIRI_OPS: &[&str] = &["insert new", "try_insert new", "retain", "reserve", "drain"];
+const MIRI_OPS_VARIANT: &[&str] = &["insert new", "drain"];
+
+fn sweep_all<const PAD: usize, W: Val + Clone + 'static>(states: &[State], miri_ops: &[&str]) {
     for &state in states {
         let mut caught = [0; 4];
         for fault in [Fault::Hash, Fault::Eq, Fault::Clone, Fault::Drop] {
-            caught[fault as usize] = sweep::<PAD, W>(state, fault);
+            caught[fault as usize] = sweep::<PAD, W>(state, fault, miri_ops);
         }
         println!("{state:?}: panics caught (hash, eq, clone, drop): {caught:?}");
-        if !matches!(state, State::Empty) {
+        if !matches!(state, State::Empty) && !cfg!(miri) {
             assert!(
                 caught.iter().all(|&c| c > 0),
                 "{state:?}: a fault never fired"
@@ -653,12 +696,19 @@ fn sweep_all<const PAD: usize, W: Val + Clone + 'static>(states: &[State]) {
 
 #[test]
 fn sweep_small_keys() {
-    sweep_all::<0, V>(&[
-        State::Empty,
-        State::Small,
-        State::MidGrow,
-        State::MidSameSizeGrow,
-    ]);
+    if cfg!(miri) {
+        sweep_all::<0, V>(&[State::MidGrow], MIRI_OPS);
+    } else {
+        sweep_all::<0, V>(
+            &[
+                State::Empty,
+                State::Small,
+                State::MidGrow,
+                State::MidSameSizeGrow,
+            ],
+            MIRI_OPS,
+        );
+    }
 }
 
 #[test]
@@ -669,12 +719,23 @@ fn sweep_indirect_keys() {
             .layout()
             .indirect_key
     );
-    sweep_all::<136, V>(&[State::Small, State::MidGrow]);
+    if cfg!(miri) {
+        sweep_all::<136, V>(&[State::MidGrow], MIRI_OPS_VARIANT);
+    } else {
+        sweep_all::<136, V>(&[State::Small, State::MidGrow], MIRI_OPS_VARIANT);
+    }
 }
 
 #[test]
 fn sweep_zero_sized_values() {
-    sweep_all::<0, Z>(&[State::Small, State::MidGrow, State::MidSameSizeGrow]);
+    if cfg!(miri) {
+        sweep_all::<0, Z>(&[State::MidGrow], MIRI_OPS_VARIANT);
+    } else {
+        sweep_all::<0, Z>(
+            &[State::Small, State::MidGrow, State::MidSameSizeGrow],
+            MIRI_OPS_VARIANT,
+        );
+    }
 }
 
 // ----- the reproducers ----------------------------------------------------------------------
