@@ -1,0 +1,213 @@
+//! Go's map hashes bit for bit, and `map-inspect check` / `map-inspect get` on real maps.
+//!
+//! * `hash_vectors_match_the_runtime`: `tests/go-hash`, built with Go 1.19, 1.22, 1.23, 1.24
+//!   and 1.27 and run with AES (the default) and with `GODEBUG=cpu.aes=off`, prints the
+//!   runtime's own `memhash` (every length 0..300), `strhash`, `memhash32`, `memhash64`,
+//!   `f32hash`, `f64hash` and the compiler's hashers of struct, array, float and string key
+//!   types, with the state it used (`useAeshash`, `aeskeysched`, `hashkey`). map-inspect reads
+//!   that state out of the live process through the executable's symbols, and must compute
+//!   every value.
+//! * The check and get tests run `tests/go-inspect check`, which holds intact maps of many
+//!   key types and copies damaged with `unsafe` in one way each, for every classic Go version.
+
+#[allow(dead_code)]
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use map_inspect::program::hash::{self, FloatHash};
+use map_inspect::program::keys::{self, KeyPlan, KeyType, Rules};
+use map_inspect::program::Program;
+use map_inspect::source::ProcessReader;
+use serde_json::Value;
+
+use support::goprog::{build_all_of, Spec};
+use support::Target;
+
+fn hex(v: &Value) -> u64 {
+    u64::from_str_radix(v.as_str().expect("a hex string"), 16).expect("hex")
+}
+
+fn bytes(v: &Value) -> Vec<u8> {
+    let s = v.as_str().expect("a hex string");
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// The versions whose runtime hashes are checked: both portable versions, and the AES code
+/// before and after Go 1.27 moved it.
+const HASH_VERSIONS: [&str; 5] = ["1.19", "1.22", "1.23", "1.24", "1.27"];
+
+fn hash_spec(v: &'static str) -> Spec {
+    let minor: u32 = v[2..].parse().unwrap();
+    Spec {
+        version: v,
+        experiment: None,
+        // Go 1.23+ refuse go:linkname to runtime variables unless told not to check.
+        ldflags: if minor >= 23 { "-checklinkname=0" } else { "" },
+        tag: format!("go{v}"),
+    }
+}
+
+/// Runs one build, with AES or without, and checks every vector it printed; returns how many.
+fn check_vectors(v: &str, bin: &Path, aes: bool) -> usize {
+    let label = format!("Go {v} {}", if aes { "AES" } else { "cpu.aes=off" });
+    let mut cmd = Command::new(bin);
+    if aes {
+        cmd.env_remove("GODEBUG");
+    } else {
+        cmd.env("GODEBUG", "cpu.aes=off");
+    }
+    let t = Target::start(cmd);
+    let info = &t.info;
+    assert!(
+        info["go"].as_str().unwrap().starts_with(&format!("go{v}")),
+        "{label}: {}",
+        info["go"]
+    );
+    // The state, read by map-inspect out of the live process, is the one Go printed.
+    let prog = Program::open(bin).expect("open the Go program");
+    let r = ProcessReader::new(t.pid() as i32).expect("read the process");
+    let st = hash::read_state(&prog, &r).unwrap_or_else(|e| panic!("{label}: {e}"));
+    assert_eq!(st.use_aes, info["useAeshash"].as_bool().unwrap(), "{label}");
+    assert_eq!(
+        st.aeskeysched.to_vec(),
+        bytes(&info["aeskeysched"]),
+        "{label}: aeskeysched"
+    );
+    let printed: Vec<u64> = info["hashkey"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(hex)
+        .collect();
+    assert_eq!(st.hashkey.to_vec(), printed, "{label}: hashkey");
+    assert_eq!(
+        st.symbols.join(" "),
+        info["symbols"].as_str().unwrap(),
+        "{label}: the symbols read"
+    );
+    if aes {
+        assert!(
+            st.use_aes || !hash::aes::available(),
+            "{label}: this CPU has AES but Go did not use it"
+        );
+    } else {
+        assert!(
+            !st.use_aes,
+            "{label}: GODEBUG=cpu.aes=off did not switch AES off"
+        );
+    }
+    let version = prog.build.version.unwrap();
+    let h = hash::from_state(&st, version, "the test").unwrap_or_else(|e| panic!("{label}: {e}"));
+    assert_eq!(
+        h.short_name(),
+        match (st.use_aes, version.minor >= 23) {
+            (true, _) => "aes",
+            (false, false) => "portable-1.19",
+            (false, true) => "portable-1.23",
+        },
+        "{label}"
+    );
+    let mut n = 0;
+    let rows = |k: &str| info[k].as_array().unwrap_or_else(|| panic!("{k}")).clone();
+    for row in rows("mem") {
+        let (seed, input, want) = (hex(&row[0]), bytes(&row[1]), hex(&row[2]));
+        assert_eq!(
+            h.memhash(&input, seed),
+            want,
+            "{label}: memhash of {} bytes {}, seed {seed:#x}",
+            input.len(),
+            row[1]
+        );
+        n += 1;
+    }
+    for row in rows("str") {
+        let (seed, input, want) = (hex(&row[0]), bytes(&row[1]), hex(&row[2]));
+        assert_eq!(
+            h.strhash(&input, seed),
+            want,
+            "{label}: strhash of {} bytes",
+            input.len()
+        );
+        n += 1;
+    }
+    for row in rows("mem32") {
+        let (seed, x, want) = (hex(&row[0]), hex(&row[1]), hex(&row[2]));
+        assert_eq!(
+            h.memhash32(x as u32, seed),
+            want,
+            "{label}: memhash32({x:#x})"
+        );
+        n += 1;
+    }
+    for row in rows("mem64") {
+        let (seed, x, want) = (hex(&row[0]), hex(&row[1]), hex(&row[2]));
+        assert_eq!(h.memhash64(x, seed), want, "{label}: memhash64({x:#x})");
+        n += 1;
+    }
+    for row in rows("f32") {
+        let (seed, bits, want) = (hex(&row[0]), hex(&row[1]), hex(&row[2]));
+        assert_eq!(
+            h.f32hash(bits as u32, seed),
+            FloatHash::Hash(want),
+            "{label}: f32hash({bits:#x})"
+        );
+        n += 1;
+    }
+    for row in rows("f64") {
+        let (seed, bits, want) = (hex(&row[0]), hex(&row[1]), hex(&row[2]));
+        assert_eq!(
+            h.f64hash(bits, seed),
+            FloatHash::Hash(want),
+            "{label}: f64hash({bits:#x})"
+        );
+        n += 1;
+    }
+    let nan = rows("nan");
+    assert_ne!(nan[0], nan[1], "{label}: Go hashes NaN randomly");
+    assert_eq!(h.f64hash(f64::NAN.to_bits(), 7), FloatHash::Random);
+    // The compiler's hashers of key types, with the types from the binary's DWARF.
+    let dw = prog.dwarf().unwrap().expect("DWARF");
+    let vars = dw.variables().unwrap();
+    let rules = Rules::for_minor(version.minor);
+    for tv in rows("types") {
+        let name = tv["var"].as_str().unwrap();
+        let var = vars
+            .get(name)
+            .unwrap_or_else(|| panic!("{label}: no variable {name}"));
+        let ty = KeyType::from_dwarf(&dw.type_at(var.ty).unwrap());
+        let plan = KeyPlan::new(&ty, rules).unwrap_or_else(|e| panic!("{label} {name}: {e}"));
+        for k in tv["keys"].as_array().unwrap() {
+            let lit = k[0].as_str().unwrap();
+            let (seed, want) = (hex(&k[1]), hex(&k[2]));
+            let key = keys::parse(lit, &ty).unwrap_or_else(|e| panic!("{label} {name}: {e}"));
+            assert_eq!(
+                plan.hash(&key, &h, seed),
+                Some(want),
+                "{label}: the hasher of {name}'s type ({}) on {lit}, seed {seed:#x}",
+                plan.describe()
+            );
+            n += 1;
+        }
+    }
+    n
+}
+
+#[test]
+#[cfg_attr(miri, ignore)]
+fn hash_vectors_match_the_runtime() {
+    let specs: Vec<Spec> = HASH_VERSIONS.iter().map(|v| hash_spec(v)).collect();
+    let bins = build_all_of("go-hash", &specs);
+    let mut total = 0;
+    for (v, bin) in HASH_VERSIONS.iter().zip(&bins) {
+        for aes in [true, false] {
+            total += check_vectors(v, bin, aes);
+        }
+    }
+    eprintln!("{total} hash vectors of the real runtime checked");
+    assert!(total > 40_000, "{total}");
+}
