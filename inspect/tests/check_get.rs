@@ -211,3 +211,226 @@ fn hash_vectors_match_the_runtime() {
     eprintln!("{total} hash vectors of the real runtime checked");
     assert!(total > 40_000, "{total}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// check and get on real Go maps.
+
+use map_inspect::check::{self as ck, CheckOptions};
+use map_inspect::dump::{DumpOptions, Format, Source, Target as MapTarget};
+use support::goprog::{build_all, CLASSIC};
+use support::run;
+
+const LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+fn opts(pid: u32, expr: &str, keys: Vec<String>) -> CheckOptions {
+    CheckOptions {
+        map: DumpOptions {
+            source: Source::Process {
+                pid: pid as i32,
+                go: true,
+            },
+            target: Some(MapTarget::Var(expr.to_string())),
+            format: Format::Json,
+            ..DumpOptions::default()
+        },
+        hashkey: None,
+        keys,
+    }
+}
+
+/// Every check and lookup of one version's `go-inspect check`.
+fn check_version(version: &str, bin: &Path) {
+    let label = format!("Go {version}");
+    let mut cmd = Command::new(bin);
+    cmd.arg("check");
+    let t = Target::start(cmd);
+    let pid = t.pid();
+    let p = pid.to_string();
+    let info = &t.info;
+    assert!(
+        info["sameSizeGrow"].as_bool().unwrap(),
+        "{label}: main.ckSame"
+    );
+    let mut lookups = 0;
+    for m in info["maps"].as_array().unwrap() {
+        let expr = m["expr"].as_str().unwrap();
+        // check: consistent, every entry checked.
+        let r = ck::check_report(&opts(pid, expr, Vec::new()))
+            .unwrap_or_else(|e| panic!("{label} check {expr}: {}", e.message));
+        assert!(r.consistent, "{label}: check {expr}: {:#?}", r.violations);
+        assert_eq!(r.entries, m["count"].as_u64().unwrap(), "{label} {expr}");
+        if expr == "main.ckF64" {
+            assert!(
+                r.notes.iter().any(|n| n.contains("NaN")),
+                "{label}: {:?}",
+                r.notes
+            );
+        }
+        // get: every key, with Go's hash and first bucket; the absent keys absent.
+        let keys: Vec<&Value> = m["keys"].as_array().unwrap().iter().collect();
+        let absent: Vec<String> = m["absent"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect();
+        let mut texts: Vec<String> = keys
+            .iter()
+            .map(|k| k["key"].as_str().unwrap().to_string())
+            .collect();
+        texts.extend(absent.iter().cloned());
+        let g = ck::get_report(&opts(pid, expr, texts))
+            .unwrap_or_else(|e| panic!("{label} get {expr}: {}", e.message));
+        assert_eq!(g.lookups.len(), keys.len() + absent.len());
+        for (k, l) in keys.iter().zip(&g.lookups) {
+            let what = format!("{label}: get {expr} {}", l.key);
+            if k["hash"] == "" {
+                // A NaN: Go hashes it randomly, and never finds it.
+                assert!(l.hash.is_none() && !l.found, "{what}: {l:?}");
+                continue;
+            }
+            assert_eq!(l.hash.as_deref(), k["hash"].as_str(), "{what}: the hash");
+            assert_eq!(
+                l.bucket.as_deref(),
+                k["bucket"].as_str(),
+                "{what}: the bucket Go reads"
+            );
+            assert!(l.found, "{what}: not found: {l:#?}");
+            assert_eq!(
+                support::goprog::normalize(l.elem_json.as_ref().unwrap()),
+                support::goprog::normalize(&k["elem"]),
+                "{what}: the elem"
+            );
+            lookups += 1;
+        }
+        for l in &g.lookups[keys.len()..] {
+            assert!(!l.found, "{label}: get {expr} {}: found {:?}", l.key, l.at);
+            lookups += 1;
+        }
+    }
+
+    // The damaged maps: exit status 1, exactly the damage done, at its place.
+    for d in info["damaged"].as_array().unwrap() {
+        let expr = d["expr"].as_str().unwrap();
+        let out = run(&["check", "--pid", &p, "--format", "json", expr], LIMIT);
+        assert_eq!(out.status.code(), Some(1), "{label} {expr}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("the map is not consistent: 1 violation"),
+            "{label} {expr}: {}",
+            out.stderr
+        );
+        let r: ck::CheckReport = serde_json::from_str(&out.stdout).unwrap();
+        assert!(!r.consistent);
+        assert_eq!(r.violations.len(), 1, "{label} {expr}: {:#?}", r.violations);
+        let v = &r.violations[0];
+        let kind = d["kind"].as_str().unwrap();
+        assert_eq!(v.kind, kind, "{label} {expr}: {v:#?}");
+        let (bucket, slot, key) = (
+            d["bucket"].as_str().unwrap(),
+            d["slot"].as_i64().unwrap(),
+            d["key"].as_str().unwrap(),
+        );
+        match kind {
+            "count" => assert!(
+                v.message
+                    .starts_with(&format!("count is {}", r.entries + 1)),
+                "{label} {expr}: {v:#?}"
+            ),
+            "chain" => assert!(
+                v.message
+                    .contains(&format!("the overflow chain of {bucket} is cyclic")),
+                "{label} {expr}: {v:#?}"
+            ),
+            "duplicate" => {
+                let other = d["other"].as_i64().unwrap();
+                let (a, b) = (slot.min(other), slot.max(other));
+                assert_eq!(v.bucket.as_deref(), Some(bucket), "{label} {expr}");
+                assert_eq!(v.slot, Some(b as usize), "{label} {expr}: {v:#?}");
+                assert!(
+                    v.message.contains(&format!("also in {bucket} slot {a}")),
+                    "{label} {expr}: {v:#?}"
+                );
+                assert_eq!(v.key.as_deref(), Some(key), "{label} {expr}");
+            }
+            _ => {
+                assert_eq!(v.bucket.as_deref(), Some(bucket), "{label} {expr}: {v:#?}");
+                assert_eq!(v.slot, Some(slot as usize), "{label} {expr}: {v:#?}");
+                assert_eq!(v.key.as_deref(), Some(key), "{label} {expr}: {v:#?}");
+            }
+        }
+        // The text names the same place.
+        let out = run(&["check", "--pid", &p, expr], LIMIT);
+        assert!(
+            out.stdout.contains("map is NOT consistent: 1 violation")
+                && out.stdout.contains(&v.line()),
+            "{label} {expr}: {}",
+            out.stdout
+        );
+    }
+
+    // Interface keys: the check cannot run.
+    let expr = info["unsupported"].as_str().unwrap();
+    let out = run(&["check", "--pid", &p, expr], LIMIT);
+    assert_eq!(out.status.code(), Some(2), "{label}: {}", out.stderr);
+    assert!(
+        out.stderr.contains("interface keys are not supported")
+            && out.stderr.contains(&format!("Go {version}")),
+        "{label}: {}",
+        out.stderr
+    );
+    // The text of a consistent map and of a lookup.
+    let out = run(&["check", "--pid", &p, "main.ckKey"], LIMIT);
+    assert!(out.status.success(), "{label}: {}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("map is consistent (51 entries checked)"),
+        "{label}: {}",
+        out.stdout
+    );
+    let out = run(
+        &[
+            "get",
+            "--pid",
+            &p,
+            "main.deletes",
+            "\"key-004\"",
+            "\"key-003\"",
+        ],
+        LIMIT,
+    );
+    assert!(out.status.success(), "{label}: {}", out.stderr);
+    assert!(
+        out.stdout.contains("matches")
+            && out.stdout.contains("found at ")
+            && out.stdout.contains("absent"),
+        "{label}: {}",
+        out.stdout
+    );
+    eprintln!("{label}: {lookups} lookups");
+}
+
+#[test]
+#[cfg_attr(miri, ignore)]
+fn check_and_get_on_every_classic_version() {
+    let specs: Vec<Spec> = CLASSIC.iter().map(|(v, x)| Spec::classic(v, *x)).collect();
+    let bins = build_all(&specs);
+    let all: Vec<(&str, &Path)> = CLASSIC
+        .iter()
+        .zip(&bins)
+        .map(|((v, _), b)| (*v, b.as_path()))
+        .collect();
+    for group in all.chunks(3) {
+        std::thread::scope(|s| {
+            let hs: Vec<_> = group
+                .iter()
+                .map(|&(v, bin)| s.spawn(move || check_version(v, bin)))
+                .collect();
+            for h in hs {
+                if let Err(e) = h.join() {
+                    std::panic::resume_unwind(e);
+                }
+            }
+        });
+    }
+}
