@@ -546,7 +546,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Check(args) => {
-            let out = check::check(&args.options(false)?)?;
+            let o = args
+                .options(false)
+                .map_err(|message| Failure { message, code: 2 })?;
+            let out = check::check(&o)?;
             print_stdout(out.text.trim_end())?;
             match out.unclean {
                 Some(why) => Err(why.into()),
@@ -554,7 +557,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Get(args) => {
-            let out = check::get(&args.options(true)?)?;
+            let o = args
+                .options(true)
+                .map_err(|message| Failure { message, code: 2 })?;
+            let out = check::get(&o)?;
             Ok(print_stdout(out.text.trim_end())?)
         }
         Command::Replay {

@@ -434,3 +434,276 @@ fn check_and_get_on_every_classic_version() {
         });
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// gomap's own maps: the demo, a snapshot, a Rust process.
+
+#[test]
+#[cfg_attr(miri, ignore)]
+fn gomap_maps_demo_snapshot_and_rust_process() {
+    // The demo, with two key types.
+    for types in [None, Some("string:int64")] {
+        let mut a = vec!["check"];
+        if let Some(t) = types {
+            a.extend(["--types", t]);
+        }
+        let out = run(&a, LIMIT);
+        assert!(out.status.success(), "{types:?}: {}", out.stderr);
+        assert!(out.stdout.contains("map is consistent ("), "{}", out.stdout);
+        assert!(out.stdout.contains("gomap's GoHasher"), "{}", out.stdout);
+    }
+    // A snapshot: the hashkey is not in it.
+    let dir = support::tmp_dir("check-snapshot");
+    let snap = dir.join("demo.snap");
+    let s = snap.to_string_lossy().to_string();
+    let out = run(&["dump", "--seed", "7", "--save-snapshot", &s], LIMIT);
+    assert!(out.status.success(), "{}", out.stderr);
+    let out = run(&["check", &s], LIMIT);
+    assert_eq!(out.status.code(), Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("--hashkey"), "{}", out.stderr);
+    let key = format!("{:#x}", map_inspect::demo::hashkey_for(7));
+    let out = run(&["check", &s, "--hashkey", &key, "--format", "json"], LIMIT);
+    assert!(out.status.success(), "{}", out.stderr);
+    let r: ck::CheckReport = serde_json::from_str(&out.stdout).unwrap();
+    assert!(r.consistent && r.entries > 40, "{r:?}");
+    // With a wrong hashkey the keys are not where their hashes say: the check can fail.
+    let out = run(
+        &["check", &s, "--hashkey", "0x12345", "--format", "json"],
+        LIMIT,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    let r: ck::CheckReport = serde_json::from_str(&out.stdout).unwrap();
+    assert!(
+        r.violations.iter().any(|v| v.kind == "bucket")
+            && r.violations.iter().any(|v| v.kind == "tophash"),
+        "{:?}",
+        r.violations
+    );
+    let out = run(&["get", &s, "5", "1000000", "--hashkey", &key], LIMIT);
+    assert!(out.status.success(), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("key 5: hash")
+            && out.stdout.contains("found at")
+            && out.stdout.contains("absent"),
+        "{}",
+        out.stdout
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // A Rust process: the hashkey comes from its gomap::hash::HASHKEY.
+    let t = Target::start(Command::new(support::hold_gomap()));
+    let pid = t.pid().to_string();
+    for name in ["u64", "boxstr", "u128"] {
+        let m = t.map(name);
+        let types = m["types"].as_str().unwrap();
+        let hmap = m["hmap"].as_str().unwrap();
+        let out = run(
+            &[
+                "check", "--pid", &pid, "--addr", hmap, "--types", types, "--format", "json",
+            ],
+            LIMIT,
+        );
+        assert!(out.status.success(), "{name}: {}", out.stderr);
+        let r: ck::CheckReport = serde_json::from_str(&out.stdout).unwrap();
+        assert!(r.consistent, "{name}: {:?}", r.violations);
+        assert_eq!(
+            r.entries as usize,
+            m["entries"].as_array().unwrap().len(),
+            "{name}"
+        );
+        assert!(r.hash.contains("gomap::hash::HASHKEY of pid"), "{}", r.hash);
+    }
+    // Every key of the mid-grow u64 map, found with its elem.
+    let m = t.map("u64");
+    let keys: Vec<String> = m["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e[0].to_string())
+        .collect();
+    let mut a = vec![
+        "get",
+        "--pid",
+        &pid,
+        "--addr",
+        m["hmap"].as_str().unwrap(),
+        "--types",
+        "u64:u64",
+        "--format",
+        "json",
+    ];
+    a.extend(keys.iter().map(|k| k.as_str()));
+    let out = run(&a, LIMIT);
+    assert!(out.status.success(), "{}", out.stderr);
+    let g: ck::GetReport = serde_json::from_str(&out.stdout).unwrap();
+    for (l, e) in g.lookups.iter().zip(m["entries"].as_array().unwrap()) {
+        assert!(l.found, "{}: {l:?}", l.key);
+        assert_eq!(l.elem_json.as_ref(), Some(&e[1]), "{}", l.key);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a user meets when the check cannot run, and nil maps.
+
+fn fails2(out: &support::Out, wants: &[&str], what: &str) {
+    assert_eq!(out.status.code(), Some(2), "{what}: {}", out.stderr);
+    assert!(!out.stderr.contains("panicked"), "{what}: {}", out.stderr);
+    for w in wants {
+        assert!(
+            out.stderr.contains(w),
+            "{what}: {:?} does not say {w:?}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+#[cfg_attr(miri, ignore)]
+fn check_and_get_errors_and_nil_maps() {
+    let specs = [
+        Spec::classic("1.22", None),
+        Spec {
+            version: "1.22",
+            experiment: None,
+            ldflags: "-s -w",
+            tag: "go1.22-stripped".into(),
+        },
+        Spec {
+            version: "1.22",
+            experiment: None,
+            ldflags: "-w",
+            tag: "go1.22-nodwarf".into(),
+        },
+        Spec {
+            version: "1.24",
+            experiment: None,
+            ldflags: "",
+            tag: "go1.24-swiss".into(),
+        },
+    ];
+    let bins = build_all(&specs);
+    let go = "Go 1.22";
+    let t = Target::start(Command::new(&bins[0]));
+    let p = t.pid().to_string();
+    // A nil map is consistent and holds nothing.
+    let out = run(&["check", "--pid", &p, "main.nilMap"], LIMIT);
+    assert!(out.status.success(), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("a nil map")
+            && out.stdout.contains("map is consistent (0 entries checked)"),
+        "{}",
+        out.stdout
+    );
+    let out = run(&["get", "--pid", &p, "main.nilMap", "\"a\""], LIMIT);
+    assert!(
+        out.status.success() && out.stdout.contains("absent"),
+        "{}",
+        out.stdout
+    );
+    // A wrong name, a non-map, a key that does not parse: exit 2, never 1 (which says "not
+    // consistent").
+    fails2(
+        &run(&["check", "--pid", &p, "main.nope"], LIMIT),
+        &["main.nope", go],
+        "a wrong name",
+    );
+    fails2(
+        &run(&["check", "--pid", &p, "main.notAMap"], LIMIT),
+        &["is not a map"],
+        "not a map",
+    );
+    fails2(
+        &run(&["get", "--pid", &p, "main.grow", "\"x\""], LIMIT),
+        &["is not an integer", "uint64"],
+        "a key of the wrong type",
+    );
+    fails2(
+        &run(
+            &["get", "--pid", &p, "main.items", "1", "99999999999"],
+            LIMIT,
+        ),
+        &["does not fit in int32"],
+        "a key out of range",
+    );
+    // Zeroed memory where a map was expected.
+    let zeros = t.info["zeros"].as_str().unwrap().to_string();
+    fails2(
+        &run(
+            &[
+                "check",
+                "--pid",
+                &p,
+                "--addr",
+                &zeros,
+                "--types",
+                "uint64:string",
+            ],
+            LIMIT,
+        ),
+        &["does not look like a Go map's header", "all zero", go],
+        "zeroed memory",
+    );
+    drop(t);
+
+    // No DWARF: --types gives the types, the symbols still give the hash keys.
+    let t = Target::start(Command::new(&bins[2]));
+    let p = t.pid().to_string();
+    let out = run(
+        &[
+            "check",
+            "--pid",
+            &p,
+            "main.grow",
+            "--types",
+            "uint64:string",
+        ],
+        LIMIT,
+    );
+    assert!(out.status.success(), "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("map is consistent (105 entries checked)"),
+        "{}",
+        out.stdout
+    );
+    drop(t);
+
+    // No symbols: the runtime's hash keys cannot be found.
+    let t = Target::start(Command::new(&bins[1]));
+    let p = t.pid().to_string();
+    let out = run(&["check", "--pid", &p, "main.grow"], LIMIT);
+    fails2(&out, &["stripped", "--addr"], "a stripped binary");
+    let zeros = t.info["zeros"].as_str().unwrap().to_string();
+    let out = run(
+        &[
+            "check",
+            "--pid",
+            &p,
+            "--addr",
+            &zeros,
+            "--types",
+            "uint64:string",
+        ],
+        LIMIT,
+    );
+    fails2(
+        &out,
+        &["no symbol table", "runtime.aeskeysched", go],
+        "a stripped binary, by address",
+    );
+    drop(t);
+
+    // Swiss tables: not this map kind.
+    let t = Target::start(Command::new(&bins[3]));
+    let p = t.pid().to_string();
+    fails2(
+        &run(&["check", "--pid", &p, "main.grow"], LIMIT),
+        &["Swiss-table map (Go 1.24+), not yet supported"],
+        "a Swiss map",
+    );
+    fails2(
+        &run(&["get", "--pid", &p, "main.grow", "1"], LIMIT),
+        &["Swiss-table map (Go 1.24+), not yet supported"],
+        "a Swiss map",
+    );
+}

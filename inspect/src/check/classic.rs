@@ -169,6 +169,21 @@ impl<'m, 'r> Walk<'m, 'r> {
             .collect())
     }
 
+    /// Reads a stored key (its strings' bytes counted against the read budget).
+    fn key(&mut self, kb: &[u8]) -> Result<Result<KeyValue, String>, Failure> {
+        let k = match self
+            .m
+            .plan
+            .read_key(kb, self.m.reader, self.m.limits.max_bytes)
+        {
+            Ok(k) => k,
+            Err(e) => return Ok(Err(e)),
+        };
+        let n: usize = k.strings.values().map(|s| s.len()).sum();
+        self.budget(n as u64, "the keys' strings")?;
+        Ok(Ok(k))
+    }
+
     /// Follows the chain of `head` (chain number `idx`).
     fn chain(
         &mut self,
@@ -489,7 +504,7 @@ impl MapRules for Classic {
                         if cleared {
                             continue;
                         }
-                        let Ok(key) = m.plan.read_key(&kb, m.reader, m.limits.max_bytes) else {
+                        let Ok(key) = w.key(&kb)? else {
                             continue;
                         };
                         let Some(hash) = m.plan.hash(&key, &m.hash, seed) else {
@@ -563,7 +578,7 @@ impl MapRules for Classic {
                     let (key, text, problem) = match self.key_bytes(m, b, i) {
                         Ok(kb) => {
                             let text = m.show_key(&kb);
-                            match m.plan.read_key(&kb, m.reader, m.limits.max_bytes) {
+                            match w.key(&kb)? {
                                 Ok(k) => (Some(k), text, None),
                                 Err(e) => (None, text, Some(e)),
                             }
@@ -901,9 +916,8 @@ impl MapRules for Classic {
                         .key_bytes(m, &b, i)
                         .map_err(|e| m.cannot(format!("{} slot {i}: {e}", b.name)))?;
                     let shown = m.show_key(&kb);
-                    let stored = m
-                        .plan
-                        .read_key(&kb, m.reader, m.limits.max_bytes)
+                    let stored = w
+                        .key(&kb)?
                         .map_err(|e| m.cannot(format!("{} slot {i}: the key: {e}", b.name)))?;
                     if m.plan.equal(key, &stored) {
                         step.outcome = format!("key {shown} matches");

@@ -275,9 +275,58 @@ fn rules_for(m: &MapUnderTest<'_>) -> Result<Box<dyn MapRules>, Failure> {
     }
 }
 
+/// A map variable that holds no map.
+#[derive(Clone, Debug)]
+pub struct NilMap {
+    /// `main.nilMap (map[string]int) at 0x... in pid 4242`.
+    pub what: String,
+    /// The Go version and layout.
+    pub layout: MapLayout,
+    /// Where the memory is.
+    pub source: SourceInfo,
+}
+
+/// Every failure of `check` and `get` means that they could not run: exit status 2 (1 is
+/// `check`'s "not consistent").
+fn cannot_run(mut f: Failure) -> Failure {
+    f.code = 2;
+    f
+}
+
 /// Runs `check`.
 pub fn check(o: &CheckOptions) -> Result<Outcome, Failure> {
-    with_map(o, |m| {
+    check_inner(o).map_err(cannot_run)
+}
+
+fn check_inner(o: &CheckOptions) -> Result<Outcome, Failure> {
+    let nil = |n: NilMap| {
+        let report = CheckReport {
+            schema: CHECK_SCHEMA.into(),
+            layout: Some(LayoutInfo::of(&n.layout)),
+            source: n.source,
+            map: n.what,
+            hmap: "nil".into(),
+            hash: "-".into(),
+            seed: "-".into(),
+            key_hasher: "-".into(),
+            consistent: true,
+            entries: 0,
+            violations: Vec::new(),
+            notes: vec![
+                "a nil map (make was never called): it holds no entries, lookups find nothing \
+                 and writes panic"
+                    .into(),
+            ],
+        };
+        Ok(Outcome {
+            text: match o.map.format {
+                Format::Json => serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?,
+                Format::Text => render_check(&report),
+            },
+            unclean: None,
+        })
+    };
+    with_map(o, nil, |m| {
         let rules = rules_for(m)?;
         let c = rules.check(m)?;
         let report = CheckReport {
@@ -313,6 +362,10 @@ pub fn check(o: &CheckOptions) -> Result<Outcome, Failure> {
 
 /// Runs `get`.
 pub fn get(o: &CheckOptions) -> Result<Outcome, Failure> {
+    get_inner(o).map_err(cannot_run)
+}
+
+fn get_inner(o: &CheckOptions) -> Result<Outcome, Failure> {
     if o.keys.is_empty() {
         return Err(
             "get needs a key: map-inspect get ... VAR KEY (in Go syntax: 42, \"abc\", \
@@ -320,7 +373,7 @@ pub fn get(o: &CheckOptions) -> Result<Outcome, Failure> {
                 .into(),
         );
     }
-    let r = get_report(o)?;
+    let r = get_report_inner(o)?;
     let text = match o.map.format {
         Format::Json => serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?,
         Format::Text => render_get(&r),
@@ -333,7 +386,42 @@ pub fn get(o: &CheckOptions) -> Result<Outcome, Failure> {
 
 /// Builds the `get` document.
 pub fn get_report(o: &CheckOptions) -> Result<GetReport, Failure> {
-    with_map(o, |m| {
+    get_report_inner(o).map_err(cannot_run)
+}
+
+fn get_report_inner(o: &CheckOptions) -> Result<GetReport, Failure> {
+    let nil = |n: NilMap| {
+        Ok(GetReport {
+            schema: GET_SCHEMA.into(),
+            layout: Some(LayoutInfo::of(&n.layout)),
+            source: n.source,
+            map: n.what,
+            hmap: "nil".into(),
+            hash: "-".into(),
+            seed: "-".into(),
+            key_hasher: "-".into(),
+            notes: vec!["a nil map (make was never called)".into()],
+            lookups: o
+                .keys
+                .iter()
+                .map(|k| Lookup {
+                    key: k.clone(),
+                    hash: None,
+                    bucket: None,
+                    tophash: None,
+                    steps: vec![
+                        "the map is nil: Go returns the zero value without hashing the key".into(),
+                    ],
+                    visited: Vec::new(),
+                    found: false,
+                    at: None,
+                    elem: None,
+                    elem_json: None,
+                })
+                .collect(),
+        })
+    };
+    with_map(o, nil, |m| {
         let rules = rules_for(m)?;
         let mut keys = Vec::new();
         for text in &o.keys {
@@ -360,14 +448,15 @@ pub fn get_report(o: &CheckOptions) -> Result<GetReport, Failure> {
 
 /// Builds the `check` document (the library form of `check`).
 pub fn check_report(o: &CheckOptions) -> Result<CheckReport, Failure> {
-    let out = check(&CheckOptions {
+    let out = check_inner(&CheckOptions {
         map: DumpOptions {
             format: Format::Json,
             ..o.map.clone()
         },
         ..o.clone()
-    })?;
-    serde_json::from_str(&out.text).map_err(|e| Failure::from(e.to_string()))
+    })
+    .map_err(cannot_run)?;
+    serde_json::from_str(&out.text).map_err(|e| cannot_run(Failure::from(e.to_string())))
 }
 
 fn render_check(r: &CheckReport) -> String {
@@ -375,12 +464,17 @@ fn render_check(r: &CheckReport) -> String {
     if let Some(l) = &r.layout {
         out.push_str(&format!("{}; from {}\n", l.description, l.found_in));
     }
-    out.push_str(&format!("{} at {}\n", r.map, r.hmap));
-    out.push_str(&format!("{}\n", r.source.description));
-    out.push_str(&format!(
-        "hash: {}; seed {}; keys hashed with {}\n",
-        r.hash, r.seed, r.key_hasher
-    ));
+    if r.hmap == "nil" {
+        out.push_str(&format!("{}: a nil map\n", r.map));
+        out.push_str(&format!("{}\n", r.source.description));
+    } else {
+        out.push_str(&format!("{} at {}\n", r.map, r.hmap));
+        out.push_str(&format!("{}\n", r.source.description));
+        out.push_str(&format!(
+            "hash: {}; seed {}; keys hashed with {}\n",
+            r.hash, r.seed, r.key_hasher
+        ));
+    }
     for n in &r.notes {
         out.push_str(&format!("note: {n}\n"));
     }
@@ -410,12 +504,17 @@ fn render_get(r: &GetReport) -> String {
     if let Some(l) = &r.layout {
         out.push_str(&format!("{}; from {}\n", l.description, l.found_in));
     }
-    out.push_str(&format!("{} at {}\n", r.map, r.hmap));
-    out.push_str(&format!("{}\n", r.source.description));
-    out.push_str(&format!(
-        "hash: {}; seed {}; keys hashed with {}\n",
-        r.hash, r.seed, r.key_hasher
-    ));
+    if r.hmap == "nil" {
+        out.push_str(&format!("{}: a nil map\n", r.map));
+        out.push_str(&format!("{}\n", r.source.description));
+    } else {
+        out.push_str(&format!("{} at {}\n", r.map, r.hmap));
+        out.push_str(&format!("{}\n", r.source.description));
+        out.push_str(&format!(
+            "hash: {}; seed {}; keys hashed with {}\n",
+            r.hash, r.seed, r.key_hasher
+        ));
+    }
     for n in &r.notes {
         out.push_str(&format!("note: {n}\n"));
     }
@@ -450,9 +549,10 @@ fn render_get(r: &GetReport) -> String {
     out
 }
 
-/// Finds the map `o` names and calls `f` with it.
+/// Finds the map `o` names and calls `f` with it (`nil` for a nil map variable).
 fn with_map<T>(
     o: &CheckOptions,
+    nil: impl FnOnce(NilMap) -> Result<T, Failure>,
     f: impl FnOnce(&MapUnderTest<'_>) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
     let d = &o.map;
@@ -548,12 +648,12 @@ fn with_map<T>(
         Source::Process { pid, go } => {
             let reader = ProcessReader::new(*pid)?;
             let exe = PathBuf::from(format!("/proc/{pid}/exe"));
-            program_map(o, &reader, Origin::Process(*pid), Some(exe), *go, f)
+            program_map(o, &reader, Origin::Process(*pid), Some(exe), *go, nil, f)
         }
         Source::Core(path) => {
             let reader = CoreReader::open(path, d.exe.as_deref())?;
             let exe = reader.info.exe.clone();
-            program_map(o, &reader, Origin::Core(path.clone()), exe, true, f)
+            program_map(o, &reader, Origin::Core(path.clone()), exe, true, nil, f)
         }
     }
 }
@@ -597,6 +697,7 @@ fn program_map<R: MemoryReader, T>(
     origin: Origin,
     exe_hint: Option<PathBuf>,
     go_hint: bool,
+    nil: impl FnOnce(NilMap) -> Result<T, Failure>,
     f: impl FnOnce(&MapUnderTest<'_>) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
     let d = &o.map;
@@ -632,13 +733,11 @@ fn program_map<R: MemoryReader, T>(
             let found = match find_var(prog, r, text, &classic, &t.layout).map_err(with_layout)? {
                 Ok(f) => f,
                 Err((name, ty, addr)) => {
-                    return Err(with_layout(Failure {
-                        message: format!(
-                            "{name} ({ty}) at {addr:#x} in {who} is a nil map: there is nothing \
-                             to check (lookups in a nil map find nothing)"
-                        ),
-                        code: 2,
-                    }))
+                    return nil(NilMap {
+                        what: format!("{name} ({ty}) at {addr:#x}"),
+                        layout: t.layout.clone(),
+                        source: source_info(&origin),
+                    })
                 }
             };
             match (&found.dwarf_types, &d.types) {
@@ -720,8 +819,7 @@ fn program_map<R: MemoryReader, T>(
                         code: 2,
                     });
                 };
-                let exe = PathBuf::from(format!("/proc/{pid}/exe"));
-                let addr = hash::gomap_hashkey_symbol(&exe).map_err(|e| Failure {
+                let addr = hash::gomap_hashkey_address(*pid).map_err(|e| Failure {
                     message: e,
                     code: 2,
                 })?;
@@ -757,15 +855,7 @@ fn program_map<R: MemoryReader, T>(
             code: 2,
         })
     })?;
-    let source = SourceInfo {
-        kind: origin.kind().into(),
-        description: match &origin {
-            Origin::Process(pid) => format!(
-                "pid {pid}, read with process_vm_readv (a live map can change while it is read)"
-            ),
-            Origin::Core(c) => format!("core file {}", c.display()),
-        },
-    };
+    let source = source_info(&origin);
     let m = MapUnderTest {
         reader: r,
         hmap,
@@ -780,4 +870,16 @@ fn program_map<R: MemoryReader, T>(
         go: t.go,
     };
     f(&m).map_err(with_layout)
+}
+
+fn source_info(origin: &Origin) -> SourceInfo {
+    SourceInfo {
+        kind: origin.kind().into(),
+        description: match origin {
+            Origin::Process(pid) => format!(
+                "pid {pid}, read with process_vm_readv (a live map can change while it is read)"
+            ),
+            Origin::Core(c) => format!("core file {}", c.display()),
+        },
+    }
 }

@@ -18,7 +18,7 @@
 pub mod aes;
 pub mod portable;
 
-use object::{Object, ObjectSymbol};
+use object::{Object, ObjectSegment, ObjectSymbol};
 
 use crate::program::layout::GoVersion;
 use crate::program::Program;
@@ -47,6 +47,8 @@ pub struct RuntimeHash {
     pub alg: Algorithm,
     /// Where the keys came from (for messages): `runtime.aeskeysched of pid 4242`.
     pub source: String,
+    /// gomap's `GoHasher` (else a Go runtime's hash).
+    pub gomap: bool,
 }
 
 /// The hash of a float key: Go hashes a NaN with a fresh random number each time.
@@ -67,6 +69,7 @@ impl RuntimeHash {
                 hashkey: [hashkey, 0, 0, 0],
             }),
             source: source.to_string(),
+            gomap: true,
         }
     }
 
@@ -127,6 +130,12 @@ impl RuntimeHash {
 
     /// `AES hash (keys: runtime.aeskeysched of pid 4242)`.
     pub fn describe(&self) -> String {
+        if self.gomap {
+            return format!(
+                "gomap's GoHasher: Go 1.19's portable hash (hashkey: {})",
+                self.source
+            );
+        }
         match &self.alg {
             Algorithm::Aes(_) => format!("Go's AES hash (key schedule: {})", self.source),
             Algorithm::Portable(p) => format!(
@@ -286,6 +295,7 @@ pub fn from_state(st: &HashState, v: GoVersion, who: &str) -> Result<RuntimeHash
         Ok(RuntimeHash {
             alg: Algorithm::Aes(AesHash::new(st.aeskeysched)?),
             source: format!("{} of {who}", st.symbols[1]),
+            gomap: false,
         })
     } else {
         let flavor = Flavor::for_minor(v.minor);
@@ -306,23 +316,32 @@ pub fn from_state(st: &HashState, v: GoVersion, who: &str) -> Result<RuntimeHash
                 hashkey: st.hashkey,
             }),
             source: format!("{} of {who}", st.symbols[2]),
+            gomap: false,
         })
     }
 }
 
-/// The address of gomap's process hashkey (`gomap::hash::HASHKEY`) in a Rust executable, from
-/// its symbol table.
-pub fn gomap_hashkey_symbol(exe: &std::path::Path) -> Result<u64, String> {
-    let data = std::fs::read(exe).map_err(|e| format!("cannot read {}: {e}", exe.display()))?;
-    let obj = object::File::parse(&*data).map_err(|e| {
+/// The address of gomap's process hashkey (`gomap::hash::HASHKEY`) in the Rust process `pid`,
+/// from its executable's symbol table (moved by the load address of a position-independent
+/// executable, read from `/proc/PID/maps`).
+pub fn gomap_hashkey_address(pid: i32) -> Result<u64, String> {
+    let exe = std::path::PathBuf::from(format!("/proc/{pid}/exe"));
+    let file = crate::source::FileData::open(&exe)?;
+    let data = file.mapped().ok_or_else(|| {
+        format!(
+            "cannot map {} into memory (an address-space limit?)",
+            exe.display()
+        )
+    })?;
+    let obj = object::File::parse(data).map_err(|e| {
         format!(
             "{}: not an executable map-inspect can read: {e}",
             exe.display()
         )
     })?;
     // Legacy Rust mangling: _ZN5gomap4hash7HASHKEY17h<hash>E; v0: _RNvNtCs..._5gomap4hash7HASHKEY.
-    obj.symbols()
-        .chain(obj.dynamic_symbols())
+    let addr = obj
+        .symbols()
         .find(|s| {
             s.name()
                 .is_ok_and(|n| n.contains("5gomap4hash7HASHKEY") && s.address() != 0)
@@ -334,5 +353,28 @@ pub fn gomap_hashkey_symbol(exe: &std::path::Path) -> Result<u64, String> {
                  process hashkey): give the map's hashkey with --hashkey (GoHasher::hashkey())",
                 exe.display()
             )
-        })
+        })?;
+    if obj.kind() != object::ObjectKind::Dynamic {
+        return Ok(addr);
+    }
+    // A position-independent executable: its first segment is mapped at the load address.
+    let first = obj.segments().map(|s| s.address()).min().unwrap_or(0) & !0xfff;
+    let target = std::fs::read_link(&exe).map_err(|e| format!("{}: {e}", exe.display()))?;
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps"))
+        .map_err(|e| format!("cannot read /proc/{pid}/maps: {e}"))?;
+    for line in maps.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() >= 6 && f[2] == "00000000" && std::path::Path::new(f[5]) == target {
+            let start = f[0]
+                .split('-')
+                .next()
+                .and_then(|a| u64::from_str_radix(a, 16).ok())
+                .ok_or_else(|| format!("/proc/{pid}/maps: a line I cannot read: {line}"))?;
+            return Ok(addr.wrapping_add(start.wrapping_sub(first)));
+        }
+    }
+    Err(format!(
+        "cannot find where {} is loaded in pid {pid} (/proc/{pid}/maps names no mapping of it)",
+        target.display()
+    ))
 }
