@@ -20,8 +20,8 @@
 use std::collections::{HashMap, HashSet};
 
 use gomap::layout::{
-    bucket_mask, bucket_shift, evacuated, tophash, BucketLayout, Flags, BUCKET_CNT, EMPTY_REST,
-    EVACUATED_EMPTY, EVACUATED_X, EVACUATED_Y, MIN_TOP_HASH,
+    bucket_mask, bucket_shift, evacuated, tophash, BucketLayout, Flags, BUCKET_CNT, EMPTY_ONE,
+    EMPTY_REST, EVACUATED_EMPTY, EVACUATED_X, EVACUATED_Y, MIN_TOP_HASH,
 };
 
 use super::{Checked, Lookup, MapRules, MapUnderTest, SlotStep, Violation, Visit};
@@ -902,6 +902,11 @@ impl MapRules for Classic {
                         outcome: String::new(),
                     };
                     if t != top {
+                        if t == EMPTY_ONE {
+                            step.outcome = "EMPTY_ONE (a deleted slot): passed by".into();
+                            visit.slots.push(step);
+                            continue;
+                        }
                         if t == EMPTY_REST {
                             step.outcome = "EMPTY_REST: nothing follows, the search stops".into();
                             visit.slots.push(step);
