@@ -203,7 +203,8 @@ func main() {
 	// memhash: every length 0..300.
 	var mem [][3]string
 	page := make([]byte, 3*4096)
-	base := (uintptr(unsafe.Pointer(&page[0])) + 4095) &^ 4095
+	// The offset in page of the first page boundary after its start, plus one page.
+	pageEnd := int(4096-uintptr(unsafe.Pointer(&page[0]))%4096) + 4096
 	for n := 0; n <= 300; n++ {
 		inputs := [][]byte{r.bytes(n), r.bytes(n), r.bytes(n), r.bytes(n), make([]byte, n)}
 		ff := make([]byte, n)
@@ -223,8 +224,8 @@ func main() {
 			// Against the end of a page: Go's AES code loads the 16 bytes that end at the
 			// last byte and shifts them down.
 			in := r.bytes(n)
-			p := unsafe.Pointer(base + 4096 - uintptr(n))
-			copy(unsafe.Slice((*byte)(p), n), in)
+			copy(page[pageEnd-n:pageEnd], in)
+			p := unsafe.Pointer(&page[pageEnd-n])
 			s := seeds[n%len(seeds)]
 			mem = append(mem, [3]string{hx(s), hb(in), hx(uint64(rtMemhash(p, uintptr(s), uintptr(n))))})
 		}
