@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # map-inspect on a core file of a Go process holding a map of N entries (default 1e6):
-# wall time and peak memory of `maps` and of `dump VAR --format json`.
+# wall time and peak memory of `maps`, of `dump VAR --format json`, of `check VAR` (every
+# key hashed with the runtime's hash) and of `get VAR KEY`.
 #
 #   benches/inspect-core.sh [N] [GO_VERSION]      (defaults: 1000000 1.22)
 set -euo pipefail
@@ -23,5 +24,9 @@ for run in 1 2 3; do
   /usr/bin/time -f "maps: %e s wall, %M KiB peak RSS" target/release/map-inspect maps --core "$core" >/dev/null
   /usr/bin/time -f "dump main.huge --format json: %e s wall, %M KiB peak RSS" \
     target/release/map-inspect dump --core "$core" main.huge --format json >/dev/null
+  /usr/bin/time -f "check main.huge: %e s wall, %M KiB peak RSS" \
+    target/release/map-inspect check --core "$core" main.huge >/dev/null
+  /usr/bin/time -f "get main.huge 2654435761: %e s wall, %M KiB peak RSS" \
+    target/release/map-inspect get --core "$core" main.huge 2654435761 >/dev/null
 done 2>&1
 rm -f "$core"

@@ -296,13 +296,23 @@ impl<'m, 'r> Walk<'m, 'r> {
 
 /// A live slot.
 struct Entry {
-    chain: usize,
-    bucket: String,
-    slot: usize,
+    /// Its chain, and the bucket's position in it.
+    chain: u32,
+    pos: u32,
+    slot: u8,
     top: u8,
-    key: Option<KeyValue>,
+    /// The key's hash (`None`: unreadable, or a NaN).
     hash: Option<u64>,
-    text: String,
+    /// The key was read.
+    readable: bool,
+    /// What two equal keys share (`None`: unreadable, or a NaN, which equals nothing).
+    canon: Option<Box<[u8]>>,
+}
+
+impl Entry {
+    fn bucket<'c>(&self, chains: &'c [Chain]) -> &'c Mem {
+        &chains[self.chain as usize].buckets[self.pos as usize]
+    }
 }
 
 impl Classic {
@@ -333,6 +343,15 @@ impl Classic {
                 .map_err(|e| format!("the indirect key at {p:#x}: {e}"))
         } else {
             Ok(slot.to_vec())
+        }
+    }
+
+    /// The key of slot `i` of bucket `b` in Go syntax (decoded only for the slots a
+    /// violation names).
+    fn key_text(&self, m: &MapUnderTest<'_>, b: &Mem, i: usize) -> String {
+        match self.key_bytes(m, b, i) {
+            Ok(kb) => m.show_key(&kb),
+            Err(_) => "<unreadable>".into(),
         }
     }
 
@@ -510,7 +529,7 @@ impl MapRules for Classic {
                         let Some(hash) = m.plan.hash(&key, &m.hash, seed) else {
                             continue;
                         };
-                        let text = m.show_key(&kb);
+                        let text = || m.show_key(&kb);
                         let mark = if top == EVACUATED_X { "X" } else { "Y" };
                         if same_size {
                             if top == EVACUATED_Y {
@@ -518,7 +537,7 @@ impl MapRules for Classic {
                                     "evacuation",
                                     &b.name,
                                     Some(i),
-                                    Some(&text),
+                                    Some(&text()),
                                     format!(
                                         "marked EVACUATED_Y, but a same-size grow moves every \
                                          entry to the same index (EVACUATED_X, main[{}])",
@@ -538,7 +557,7 @@ impl MapRules for Classic {
                                     "evacuation",
                                     &b.name,
                                     Some(i),
-                                    Some(&text),
+                                    Some(&text()),
                                     format!(
                                         "marked EVACUATED_{mark}, but the key's hash {hash:#018x} \
                                          has hash & {nold} (the old bucket count) {} 0, so \
@@ -575,22 +594,19 @@ impl MapRules for Classic {
                         continue;
                     }
                     // A live slot.
-                    let (key, text, problem) = match self.key_bytes(m, b, i) {
-                        Ok(kb) => {
-                            let text = m.show_key(&kb);
-                            match w.key(&kb)? {
-                                Ok(k) => (Some(k), text, None),
-                                Err(e) => (None, text, Some(e)),
-                            }
-                        }
-                        Err(e) => (None, "<unreadable>".into(), Some(e)),
+                    let (key, problem) = match self.key_bytes(m, b, i) {
+                        Ok(kb) => match w.key(&kb)? {
+                            Ok(k) => (Some(k), None),
+                            Err(e) => (None, Some(e)),
+                        },
+                        Err(e) => (None, Some(e)),
                     };
                     if let Some(e) = problem {
                         out.violations.push(v(
                             "key",
                             &b.name,
                             Some(i),
-                            Some(&text),
+                            Some(&self.key_text(m, b, i)),
                             format!("the key cannot be read: {e}"),
                         ));
                     }
@@ -599,7 +615,7 @@ impl MapRules for Classic {
                             "empty-rest",
                             &b.name,
                             Some(i),
-                            Some(&text),
+                            Some(&self.key_text(m, b, i)),
                             format!(
                                 "a live slot after the EMPTY_REST of {rb} slot {rs}: lookups stop \
                                  at EMPTY_REST (nothing live follows it in the chain), so this \
@@ -608,14 +624,18 @@ impl MapRules for Classic {
                         ));
                     }
                     let hash = key.as_ref().and_then(|k| m.plan.hash(k, &m.hash, seed));
+                    let canon = key
+                        .as_ref()
+                        .and_then(|k| m.plan.canonical(k))
+                        .map(Vec::into_boxed_slice);
                     entries.push(Entry {
-                        chain: ci,
-                        bucket: b.name.clone(),
-                        slot: i,
+                        chain: ci as u32,
+                        pos: bi as u32,
+                        slot: i as u8,
                         top,
-                        key,
                         hash,
-                        text,
+                        readable: key.is_some(),
+                        canon,
                     });
                 }
             }
@@ -631,20 +651,22 @@ impl MapRules for Classic {
         let oldmask = if same_size { mask } else { mask >> 1 };
         let mut nan = 0;
         for e in &entries {
-            if e.key.is_none() {
+            if !e.readable {
                 continue;
             }
             let Some(hash) = e.hash else {
                 nan += 1;
                 continue;
             };
+            let b = e.bucket(&chains);
+            let slot = e.slot as usize;
             let want_top = tophash(hash);
             if e.top != want_top {
                 out.violations.push(v(
                     "tophash",
-                    &e.bucket,
-                    Some(e.slot),
-                    Some(&e.text),
+                    &b.name,
+                    Some(slot),
+                    Some(&self.key_text(m, b, slot)),
                     format!(
                         "tophash {:#04x}, but the key's hash is {hash:#018x}, whose tophash (top \
                          byte, moved up to 5..9 if below 5) is {want_top:#04x}: lookups compare \
@@ -679,17 +701,17 @@ impl MapRules for Classic {
                     format!("hash {hash:#018x} & {mask} = {j} selects main[{j}]"),
                 )
             };
-            if e.chain != want_chain {
-                let c = &chains[e.chain];
+            if e.chain as usize != want_chain {
+                let c = &chains[e.chain as usize];
                 let here = match c.array {
                     Array::Main => format!("main[{}]", c.index),
                     Array::Old => format!("old[{}]", c.index),
                 };
                 out.violations.push(v(
                     "bucket",
-                    &e.bucket,
-                    Some(e.slot),
-                    Some(&e.text),
+                    &b.name,
+                    Some(slot),
+                    Some(&self.key_text(m, b, slot)),
                     format!(
                         "the key is in the chain of {here}, but {why}: a lookup of this key \
                          never reaches it"
@@ -699,23 +721,22 @@ impl MapRules for Classic {
         }
 
         // No key live twice.
-        let mut seen: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut seen: HashMap<&[u8], usize> = HashMap::new();
         for (n, e) in entries.iter().enumerate() {
-            let Some(k) = &e.key else { continue };
-            let Some(c) = m.plan.canonical(k) else {
-                continue;
-            };
-            if let Some(&first) = seen.get(&c) {
+            let Some(c) = &e.canon else { continue };
+            if let Some(&first) = seen.get(&c[..]) {
                 let f = &entries[first];
+                let b = e.bucket(&chains);
                 out.violations.push(v(
                     "duplicate",
-                    &e.bucket,
-                    Some(e.slot),
-                    Some(&e.text),
+                    &b.name,
+                    Some(e.slot as usize),
+                    Some(&self.key_text(m, b, e.slot as usize)),
                     format!(
                         "the key is live twice: also in {} slot {} (a map holds each key once; \
                          an assignment replaces the elem of the existing slot)",
-                        f.bucket, f.slot
+                        f.bucket(&chains).name,
+                        f.slot
                     ),
                 ));
             } else {
