@@ -479,6 +479,13 @@ fn gomap_maps_demo_snapshot_and_rust_process() {
         "{:?}",
         r.violations
     );
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("the hash used may not be the map's")),
+        "{:?}",
+        r.notes
+    );
     let out = run(&["get", &s, "5", "1000000", "--hashkey", &key], LIMIT);
     assert!(out.status.success(), "{}", out.stderr);
     assert!(

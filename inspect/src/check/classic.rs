@@ -776,6 +776,23 @@ impl MapRules for Classic {
                 if nan == 1 { "it" } else { "them" },
             ));
         }
+        let misplaced = out
+            .violations
+            .iter()
+            .filter(|v| v.kind == "tophash" || v.kind == "bucket")
+            .count() as u64;
+        if live >= 4 && misplaced * 2 >= live {
+            out.notes.push(format!(
+                "{misplaced} of {live} entries are not where their hashes put them: rather than \
+                 that much damage, the hash used may not be the map's ({}){}",
+                m.hash.describe(),
+                if m.hash.gomap {
+                    "; a gomap map made with GoHasher::with_hashkey(k) needs --hashkey k"
+                } else {
+                    ""
+                }
+            ));
+        }
         out.entries = live;
         Ok(out)
     }

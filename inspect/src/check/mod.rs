@@ -810,7 +810,7 @@ fn program_map<R: MemoryReader, T>(
             })
         })?
     } else {
-        let key = match o.hashkey {
+        match o.hashkey {
             Some(k) => RuntimeHash::gomap(k, "--hashkey"),
             None => {
                 let Origin::Process(pid) = &origin else {
@@ -839,8 +839,7 @@ fn program_map<R: MemoryReader, T>(
                 }
                 RuntimeHash::gomap(k, &format!("gomap::hash::HASHKEY of {who}"))
             }
-        };
-        key
+        }
     };
     let rules = match t.layout.go {
         Some(v) => Rules::for_minor(v.minor),
