@@ -295,12 +295,28 @@ fn cannot_run(mut f: Failure) -> Failure {
 
 /// Runs `check`.
 pub fn check(o: &CheckOptions) -> Result<Outcome, Failure> {
-    check_inner(o).map_err(cannot_run)
+    let report = check_report(o)?;
+    let text = match o.map.format {
+        Format::Json => serde_json::to_string_pretty(&report)
+            .map_err(|e| cannot_run(Failure::from(e.to_string())))?,
+        Format::Text => render_check(&report),
+    };
+    let n = report.violations.len();
+    Ok(Outcome {
+        text,
+        unclean: (n > 0).then(|| {
+            format!(
+                "the map is not consistent: {n} violation{} of Go's rules (listed above)",
+                if n == 1 { "" } else { "s" }
+            )
+        }),
+    })
 }
 
-fn check_inner(o: &CheckOptions) -> Result<Outcome, Failure> {
+/// Builds the `check` document (the library form of `check`).
+pub fn check_report(o: &CheckOptions) -> Result<CheckReport, Failure> {
     let nil = |n: NilMap| {
-        let report = CheckReport {
+        Ok(CheckReport {
             schema: CHECK_SCHEMA.into(),
             layout: Some(LayoutInfo::of(&n.layout)),
             source: n.source,
@@ -317,47 +333,26 @@ fn check_inner(o: &CheckOptions) -> Result<Outcome, Failure> {
                  and writes panic"
                     .into(),
             ],
-        };
-        Ok(Outcome {
-            text: match o.map.format {
-                Format::Json => serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?,
-                Format::Text => render_check(&report),
-            },
-            unclean: None,
         })
     };
     with_map(o, nil, |m| {
-        let rules = rules_for(m)?;
-        let c = rules.check(m)?;
-        let report = CheckReport {
+        let c = rules_for(m)?.check(m)?;
+        Ok(CheckReport {
             schema: CHECK_SCHEMA.into(),
             layout: m.go.then(|| LayoutInfo::of(&m.layout)),
             source: m.source.clone(),
             map: m.what.clone(),
             hmap: format!("{:#x}", m.hmap),
             hash: m.hash.describe(),
-            seed: c.seed.clone(),
+            seed: c.seed,
             key_hasher: m.plan.describe(),
             consistent: c.violations.is_empty(),
             entries: c.entries,
             violations: c.violations,
             notes: c.notes,
-        };
-        let text = match o.map.format {
-            Format::Json => serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?,
-            Format::Text => render_check(&report),
-        };
-        let n = report.violations.len();
-        Ok(Outcome {
-            text,
-            unclean: (n > 0).then(|| {
-                format!(
-                    "the map is not consistent: {n} violation{} of Go's rules (listed above)",
-                    if n == 1 { "" } else { "s" }
-                )
-            }),
         })
     })
+    .map_err(cannot_run)
 }
 
 /// Runs `get`.
@@ -444,19 +439,6 @@ fn get_report_inner(o: &CheckOptions) -> Result<GetReport, Failure> {
             lookups,
         })
     })
-}
-
-/// Builds the `check` document (the library form of `check`).
-pub fn check_report(o: &CheckOptions) -> Result<CheckReport, Failure> {
-    let out = check_inner(&CheckOptions {
-        map: DumpOptions {
-            format: Format::Json,
-            ..o.map.clone()
-        },
-        ..o.clone()
-    })
-    .map_err(cannot_run)?;
-    serde_json::from_str(&out.text).map_err(|e| cannot_run(Failure::from(e.to_string())))
 }
 
 fn render_check(r: &CheckReport) -> String {
