@@ -174,7 +174,7 @@ pub fn color_for(choice: &str, stdout_is_tty: bool) -> bool {
     }
 }
 
-fn limits(o: &DumpOptions) -> Limits {
+pub(crate) fn limits(o: &DumpOptions) -> Limits {
     Limits {
         max_b: 30,
         max_bytes: o.limit_mib.saturating_mul(1 << 20),
@@ -298,7 +298,7 @@ fn demo_report(o: &DumpOptions, d: &DemoOptions) -> Result<Report, Failure> {
     Ok(r)
 }
 
-fn check_go_size(g: GoType) -> Result<GoType, String> {
+pub(crate) fn check_go_size(g: GoType) -> Result<GoType, String> {
     if g.size() > MAX_TYPE_SIZE {
         return Err(format!(
             "{} is {} bytes; sizes up to {MAX_TYPE_SIZE} are supported",
@@ -391,7 +391,7 @@ fn snapshot_report(o: &DumpOptions, path: &Path) -> Result<Report, Failure> {
     Ok(r)
 }
 
-fn process_types(o: &DumpOptions, go: bool) -> Result<(Types, BucketLayout), String> {
+pub(crate) fn process_types(o: &DumpOptions, go: bool) -> Result<(Types, BucketLayout), String> {
     match (&o.types, o.key_size, o.elem_size) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
             Err("give either --types or --key-size/--elem-size, not both".into())
@@ -460,19 +460,19 @@ fn process_types(o: &DumpOptions, go: bool) -> Result<(Types, BucketLayout), Str
 
 /// Where a program's memory comes from.
 #[derive(Clone, Debug)]
-enum Origin {
+pub(crate) enum Origin {
     Process(i32),
     Core(PathBuf),
 }
 
 impl Origin {
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         match self {
             Origin::Process(p) => format!("pid {p}"),
             Origin::Core(c) => format!("core file {}", c.display()),
         }
     }
-    fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Origin::Process(_) => "process",
             Origin::Core(_) => "core",
@@ -481,16 +481,16 @@ impl Origin {
 }
 
 /// The program of a process or a core file, and the map layout to read it with.
-struct Target2 {
-    prog: Option<Rc<Program>>,
-    layout: MapLayout,
+pub(crate) struct Target2 {
+    pub(crate) prog: Option<Rc<Program>>,
+    pub(crate) layout: MapLayout,
     /// A Go program (else a Rust program using gomap).
-    go: bool,
+    pub(crate) go: bool,
 }
 
 /// Finds the executable and the layout. `go_hint`: the user said `--go`, or the source is a
 /// core file (only Go programs are read from core files).
-fn find_program(
+pub(crate) fn find_program(
     o: &DumpOptions,
     origin: &Origin,
     exe_hint: Option<PathBuf>,
@@ -569,7 +569,7 @@ fn find_program(
     Ok(Target2 { prog, layout, go })
 }
 
-fn swiss_failure(layout: &MapLayout) -> Failure {
+pub(crate) fn swiss_failure(layout: &MapLayout) -> Failure {
     Failure {
         message: format!(
             "{} ({}; from {}). map-inspect reads Go's classic maps: Go 1.19–1.23, and 1.24–1.25 \
@@ -583,21 +583,21 @@ fn swiss_failure(layout: &MapLayout) -> Failure {
 }
 
 /// `(assuming Go 1.22.10, classic map with a 48-byte hmap ...; from .go.buildinfo of BIN)`
-fn assumed(layout: &MapLayout) -> String {
+pub(crate) fn assumed(layout: &MapLayout) -> String {
     format!("(assumed {}; from {})", layout.describe(), layout.found_in)
 }
 
 /// A map found by name: its header address and types.
-struct Found {
-    hmap: u64,
+pub(crate) struct Found {
+    pub(crate) hmap: u64,
     /// The variable, with its type name (for messages and the nil-map text).
-    what: String,
+    pub(crate) what: String,
     /// Types from DWARF.
-    dwarf_types: Option<(Rc<Type>, Rc<Type>)>,
+    pub(crate) dwarf_types: Option<(Rc<Type>, Rc<Type>)>,
 }
 
 /// Resolves a variable expression to the map it holds.
-fn find_var<R: MemoryReader + ?Sized>(
+pub(crate) fn find_var<R: MemoryReader + ?Sized>(
     prog: &Program,
     r: &R,
     text: &str,
@@ -703,12 +703,12 @@ fn check_bucket_type(
 }
 
 /// Go's bucket layout for key and elem types: over 128 bytes, stored through a pointer.
-fn go_bucket_layout(k: &Type, v: &Type) -> BucketLayout {
+pub(crate) fn go_bucket_layout(k: &Type, v: &Type) -> BucketLayout {
     BucketLayout::with_indirection(k.size as usize, v.size as usize, k.size > 128, v.size > 128)
 }
 
 /// A `&R` as a `dyn MemoryReader` (for code that takes trait objects).
-struct RefReader<'a, R: ?Sized>(&'a R);
+pub(crate) struct RefReader<'a, R: ?Sized>(pub(crate) &'a R);
 
 impl<R: MemoryReader + ?Sized> MemoryReader for RefReader<'_, R> {
     fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), crate::source::ReadError> {
@@ -906,7 +906,7 @@ fn target_report<R: MemoryReader + ?Sized>(
 }
 
 /// `--types` given along with DWARF: they must agree.
-fn check_types_agree(given: &str, k: &Type, v: &Type, what: &str) -> Result<(), String> {
+pub(crate) fn check_types_agree(given: &str, k: &Type, v: &Type, what: &str) -> Result<(), String> {
     let (gk, gv) = ValueType::parse_pair(given, true)?;
     for (which, g, d) in [("key", &gk, k), ("elem", &gv, v)] {
         let same_name = g.name() == d.name

@@ -9,7 +9,11 @@
 //! * [`dump`]: the `dump` command: picks a source ([`demo`], a snapshot file, a live
 //!   process), decodes the map, builds a [`report`] (the `gomap-dump/1` JSON document) and
 //!   [`render`]s it as text; [`values`] decodes keys and elems of known types.
+//! * [`check`]: the `check` and `get` commands: a map checked against its runtime's rules,
+//!   and a key looked up as the runtime would, with the hash of [`program::hash`] and the
+//!   key types of [`program::keys`].
 
+pub mod check;
 pub mod decode;
 pub mod demo;
 pub mod dump;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use map_inspect::check::{self, CheckOptions};
 use map_inspect::demo::DemoOptions;
 use map_inspect::dump::{self, DumpOptions, Failure, Format, MapsOptions, Source, Target};
 use map_inspect::report::{Arrays, Filter};
@@ -29,6 +30,8 @@ with process_vm_readv.",
   map-inspect dump --go --pid 4242 --addr 0xc000076000 --types uint64:string
                                                     a map in a running Go 1.19 program
   map-inspect replay examples/grow.script           Go's map memory after a script, as JSON
+  map-inspect check --pid 4242 main.cache           is the map right, by Go's own rules and hash?
+  map-inspect get --core core.4242 main.byID 17      look a key up as the Go runtime would
 
 Run `map-inspect dump --help` for every dump option."
 )]
@@ -69,6 +72,44 @@ enum Command {
     ///   map-inspect maps --pid 4242 main.           only the variables of package main
     #[command(verbatim_doc_comment)]
     Maps(MapsArgs),
+    /// Check a map against Go's rules, with the runtime's own hash: every live entry in the
+    /// bucket its hash selects (or the old bucket not yet evacuated) with the right tophash,
+    /// no key live twice, count equal to the live slots, evacuation marks agreeing with
+    /// nevacuate and with the hash (X/Y), overflow chains acyclic and readable.
+    ///
+    /// Prints "map is consistent (N entries checked)", or every violation with its bucket,
+    /// slot, key and what Go's rules expect there. Exit status: 0 consistent, 1 not, 2 when
+    /// the check cannot run (an interface key type, a stripped binary, memory that is not a
+    /// map).
+    ///
+    /// The hash: for a Go program, the algorithm its runtime chose (AES, or the portable hash
+    /// of its Go version) with the keys it drew (runtime.aeskeysched, runtime.hashkey), read
+    /// from the process or core file; for a gomap map, gomap's hasher (--hashkey, or the
+    /// process's gomap::hash::HASHKEY).
+    ///
+    /// Examples:
+    ///   map-inspect check --pid 4242 main.cache
+    ///   map-inspect check --core core.4242 main.svc.byID --format json
+    ///   map-inspect check --pid 4242 --addr 0xc000076000 --types uint64:string
+    ///   map-inspect check map.snap --hashkey 0x2545f4914f6cdd1d
+    ///   map-inspect check                                the demo
+    #[command(verbatim_doc_comment)]
+    Check(Box<CheckArgs>),
+    /// Look keys up the way the Go runtime does (mapaccess): the hash, the bucket and tophash,
+    /// every bucket visited and each slot compared, and the result: the elem, or absent.
+    ///
+    /// Keys are in Go syntax for the map's key type: 42, -7, 0x2a, 'a', "abc", `raw`, 1.5,
+    /// NaN, true, [3]byte{1,2,3} (or "abc" for a byte array), {A:1 B:"x"}, main.Key{A:1,
+    /// B:"x"} (what fmt's %#v prints). Quote them for the shell.
+    ///
+    /// Examples:
+    ///   map-inspect get --pid 4242 main.cache '"user-17"'
+    ///   map-inspect get --core core.4242 main.byID 17 18 19
+    ///   map-inspect get --pid 4242 main.points '{X:1 Y:2}'
+    ///   map-inspect get --pid 4242 --addr 0xc000076000 --types uint64:string 42
+    ///   map-inspect get map.snap 42 --hashkey 0x2545f4914f6cdd1d
+    #[command(verbatim_doc_comment, allow_negative_numbers = true)]
+    Get(Box<CheckArgs>),
     /// Run an operation script on gomap and print Go's map memory at each `dump`, as JSON.
     ///
     /// The output is the same JSON the Go oracle (tests/go-oracle) writes for a real Go
@@ -251,6 +292,123 @@ struct DumpArgs {
     limit_mib: u64,
 }
 
+/// Where the map of `check` and `get` is, and how to hash it.
+#[derive(Args)]
+struct CheckArgs {
+    /// check: the map variable (with --pid or --core; a Go expression as for dump), or a
+    /// snapshot file, or nothing for the demo. get: the same, then the keys (with --addr: only
+    /// keys; without --pid/--core: a snapshot file and keys, or one key of the demo).
+    #[arg(value_name = "VAR|FILE [KEY]...")]
+    args: Vec<String>,
+    /// A live process. Example: --pid 4242 main.cache
+    #[arg(long, conflicts_with = "core")]
+    pid: Option<i32>,
+    /// A core file. Example: --core core.4242 main.cache
+    #[arg(long, value_name = "CORE")]
+    core: Option<PathBuf>,
+    /// The executable (default: /proc/PID/exe, or the one the core file names).
+    #[arg(long, value_name = "BIN")]
+    exe: Option<PathBuf>,
+    /// The map's header address instead of a variable, with --types.
+    #[arg(long, value_parser = parse_u64)]
+    addr: Option<u64>,
+    /// The process is a Go program (implied when its executable has .go.buildinfo).
+    #[arg(long, requires = "pid")]
+    go: bool,
+    /// The Go version, when the executable cannot be read (the hash keys still come from
+    /// its symbols, so this is rarely useful).
+    #[arg(long, value_name = "VERSION")]
+    go_version: Option<String>,
+    /// The GOEXPERIMENT settings that go with --go-version.
+    #[arg(long, value_name = "LIST", requires = "go_version")]
+    goexperiment: Option<String>,
+    /// Key and elem types, KEY:ELEM, as for dump (needed with --addr, or without DWARF).
+    #[arg(long, value_name = "KEY:ELEM")]
+    types: Option<String>,
+    /// A gomap map's hashkey (GoHasher::hashkey()): needed for snapshots; for a Rust
+    /// process the default is its gomap::hash::HASHKEY. Example: --hashkey 0x2545f4914f6cdd1d
+    #[arg(long, value_parser = parse_u64)]
+    hashkey: Option<u64>,
+    /// The demo: seed of its hashkey and hash0. Example: --seed 42
+    #[arg(long, value_parser = parse_u64, conflicts_with_all = ["pid", "core"])]
+    seed: Option<u64>,
+    /// Output format: text, or JSON (schemas gomap-check/1, gomap-get/1).
+    #[arg(long, value_enum, default_value = "text")]
+    format: FormatArg,
+    /// Read at most this many MiB of map memory.
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    limit_mib: u64,
+}
+
+impl CheckArgs {
+    /// The options; `get` takes keys after the map.
+    fn options(self, get: bool) -> Result<CheckOptions, String> {
+        let live = self.pid.is_some() || self.core.is_some();
+        let mut args = self.args.into_iter();
+        let (map_arg, keys): (Option<String>, Vec<String>) = if live {
+            if self.addr.is_some() {
+                (None, args.collect())
+            } else {
+                (args.next(), args.collect())
+            }
+        } else if get {
+            let all: Vec<String> = args.collect();
+            if all.len() >= 2 {
+                (Some(all[0].clone()), all[1..].to_vec())
+            } else {
+                (None, all)
+            }
+        } else {
+            (args.next(), args.collect())
+        };
+        if !get && !keys.is_empty() {
+            return Err(format!(
+                "check takes one map; unexpected {:?} (to look keys up, use get)",
+                keys.join(" ")
+            ));
+        }
+        if !live && (self.addr.is_some() || self.exe.is_some() || self.go_version.is_some()) {
+            return Err("--addr, --exe and --go-version go with --pid or --core".into());
+        }
+        let target = match (self.addr, &map_arg) {
+            (Some(a), _) if live => Some(Target::Addr(a)),
+            (None, Some(v)) if live => Some(Target::Var(v.clone())),
+            _ => None,
+        };
+        let source = if let Some(pid) = self.pid {
+            Source::Process { pid, go: self.go }
+        } else if let Some(c) = self.core {
+            Source::Core(c)
+        } else if let Some(f) = &map_arg {
+            Source::Snapshot(PathBuf::from(f))
+        } else {
+            let d = DemoOptions::default();
+            Source::Demo(DemoOptions {
+                seed: self.seed.unwrap_or(d.seed),
+                ..d
+            })
+        };
+        Ok(CheckOptions {
+            map: DumpOptions {
+                source,
+                target,
+                exe: self.exe,
+                go_version: self.go_version,
+                goexperiment: self.goexperiment,
+                types: self.types,
+                format: match self.format {
+                    FormatArg::Text => Format::Text,
+                    FormatArg::Json => Format::Json,
+                },
+                limit_mib: self.limit_mib,
+                ..DumpOptions::default()
+            },
+            hashkey: self.hashkey,
+            keys,
+        })
+    }
+}
+
 impl DumpArgs {
     fn options(self) -> Result<DumpOptions, String> {
         let live = self.pid.is_some() || self.core.is_some();
@@ -386,6 +544,24 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 Some(why) => Err(why.into()),
                 None => Ok(()),
             }
+        }
+        Command::Check(args) => {
+            let o = args
+                .options(false)
+                .map_err(|message| Failure { message, code: 2 })?;
+            let out = check::check(&o)?;
+            print_stdout(out.text.trim_end())?;
+            match out.unclean {
+                Some(why) => Err(why.into()),
+                None => Ok(()),
+            }
+        }
+        Command::Get(args) => {
+            let o = args
+                .options(true)
+                .map_err(|message| Failure { message, code: 2 })?;
+            let out = check::get(&o)?;
+            Ok(print_stdout(out.text.trim_end())?)
         }
         Command::Replay {
             script: path,

@@ -169,6 +169,44 @@ fn check_source(src: &[&str], info: &Value, label: &str, version: &str, exp: Opt
         "{label}: {first}"
     );
     assert!(first.contains(".go.buildinfo of"), "{label}: {first}");
+    check_consistent(src, info, label);
+}
+
+/// `map-inspect check` finds every map the program built consistent with Go's rules and
+/// hash, every entry checked.
+fn check_consistent(src: &[&str], info: &Value, label: &str) {
+    use map_inspect::check::{check_report, CheckOptions};
+    use map_inspect::dump::{DumpOptions, Source, Target};
+    let source = match src {
+        ["--pid", p] => Source::Process {
+            pid: p.parse().unwrap(),
+            go: true,
+        },
+        ["--core", c] => Source::Core(PathBuf::from(c)),
+        _ => unreachable!("{src:?}"),
+    };
+    for m in info["maps"].as_array().unwrap() {
+        if m["nil"].as_bool().unwrap() {
+            continue;
+        }
+        let expr = m["expr"].as_str().unwrap();
+        let o = CheckOptions {
+            map: DumpOptions {
+                source: source.clone(),
+                target: Some(Target::Var(expr.to_string())),
+                ..DumpOptions::default()
+            },
+            hashkey: None,
+            keys: Vec::new(),
+        };
+        let r = check_report(&o).unwrap_or_else(|e| panic!("{label}: check {expr}: {}", e.message));
+        assert!(r.consistent, "{label}: check {expr}: {:#?}", r.violations);
+        assert_eq!(
+            r.entries,
+            m["count"].as_u64().unwrap(),
+            "{label}: check {expr}"
+        );
+    }
 }
 
 /// The entries gdb's `print` lists for a map of integers and strings: `[k] = v` pairs.

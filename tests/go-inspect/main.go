@@ -7,6 +7,7 @@
 //	                    its expression, type, count, B, growing, entries), then wait until
 //	                    standard input closes, keeping the maps alive and unchanged
 //	go-inspect big N    one map of N entries (main.huge), for benches/inspect-core.sh
+//	go-inspect check    the maps of the check and get tests, intact and damaged (check.go)
 //	go-inspect crash    two goroutines write one map at once until Go throws
 //	                    "fatal error: concurrent map writes" (run it with GOTRACEBACK=crash
 //	                    for a core file); one holds the map's HASH_WRITING flag for a long
@@ -264,6 +265,10 @@ func main() {
 	// Let any process of this user read our memory under Yama's ptrace_scope = 1
 	// (PR_SET_PTRACER, PR_SET_PTRACER_ANY); harmless without Yama.
 	syscall.RawSyscall6(syscall.SYS_PRCTL, 0x59616d61, ^uintptr(0), 0, 0, 0, 0)
+	if len(os.Args) > 1 && os.Args[1] == "check" {
+		checkMode() // check.go
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "crash" {
 		crash()
 		return

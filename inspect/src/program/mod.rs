@@ -1,10 +1,13 @@
 //! What the target program is: its Go version and `GOEXPERIMENT` settings (from
 //! `.go.buildinfo`), the map layout they imply, its symbols, and its variables and types
 //! (DWARF). Values are decoded from those types ([`value`]) and variables are found by Go
-//! expressions ([`expr`]).
+//! expressions ([`expr`]). The runtime's hash functions and keys ([`hash`]) and how a key
+//! type is hashed and compared ([`keys`]) serve `check` and `get`.
 
 pub mod dwarf;
 pub mod expr;
+pub mod hash;
+pub mod keys;
 pub mod layout;
 pub mod value;
 

@@ -1,7 +1,7 @@
-//! The Go program of the Go-reading tests (`tests/go-inspect`), built with each Go version
-//! once per machine state: a build is kept in `target/tmp/go-inspect/<tag>/` with a stamp of
-//! its sources and flags, so the live, core and gdb tests (and later test runs) reuse it.
-//! Builds of several versions run in parallel threads.
+//! The Go programs of the Go-reading tests (`tests/go-inspect`, `tests/go-hash`), built with
+//! each Go version once per machine state: a build is kept in `target/tmp/<program>/<tag>/`
+//! with a stamp of its sources and flags, so the live, core and gdb tests (and later test
+//! runs) reuse it. Builds of several versions run in parallel threads.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -45,17 +45,19 @@ impl Spec {
     }
 }
 
-fn src_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/go-inspect")
+fn src_dir(program: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests")
+        .join(program)
 }
 
-fn stamp(spec: &Spec, go: &Path) -> String {
+fn stamp(program: &str, spec: &Spec, go: &Path) -> String {
     let mut h = DefaultHasher::new();
     let mut files: Vec<PathBuf> = Vec::new();
-    let mut dirs = vec![src_dir()];
+    let mut dirs = vec![src_dir(program)];
     while let Some(d) = dirs.pop() {
         for e in std::fs::read_dir(&d)
-            .expect("read tests/go-inspect")
+            .expect("read the Go program's sources")
             .flatten()
         {
             let p = e.path();
@@ -77,6 +79,12 @@ fn stamp(spec: &Spec, go: &Path) -> String {
 
 /// Builds (or reuses) one build; panics with the compiler's output on failure.
 pub(crate) fn build(spec: &Spec) -> PathBuf {
+    build_program("go-inspect", spec)
+}
+
+/// Builds (or reuses) one build of the Go program in `tests/<program>`, into
+/// `target/tmp/<program>/<tag>/<program>`.
+pub(crate) fn build_program(program: &str, spec: &Spec) -> PathBuf {
     // Tests run in parallel threads: one build of a tag at a time.
     static LOCKS: std::sync::OnceLock<
         std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<std::sync::Mutex<()>>>>,
@@ -85,24 +93,24 @@ pub(crate) fn build(spec: &Spec) -> PathBuf {
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .entry(spec.tag.clone())
+        .entry(format!("{program}/{}", spec.tag))
         .or_default()
         .clone();
     let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
     let go = go_toolchain(spec.version).unwrap_or_else(|e| panic!("{e}"));
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("go-inspect")
+        .join(program)
         .join(&spec.tag);
     std::fs::create_dir_all(&dir).expect("create the build dir");
-    let bin = dir.join("go-inspect");
+    let bin = dir.join(program);
     let stamp_path = dir.join("stamp");
-    let want = stamp(spec, &go);
+    let want = stamp(program, spec, &go);
     if bin.exists() && std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(&want) {
         return bin;
     }
-    let tmp_bin = dir.join(format!("go-inspect.tmp{}", std::process::id()));
+    let tmp_bin = dir.join(format!("{program}.tmp{}", std::process::id()));
     let mut cmd = Command::new(&go);
-    cmd.current_dir(src_dir())
+    cmd.current_dir(src_dir(program))
         .env("GOTOOLCHAIN", "local")
         .env("GOWORK", "off")
         .env("GOFLAGS", "-mod=mod")
@@ -123,7 +131,7 @@ pub(crate) fn build(spec: &Spec) -> PathBuf {
     let out = cmd.output().expect("run go build");
     assert!(
         out.status.success(),
-        "go build ({} {:?} {}) of tests/go-inspect failed:\n{}",
+        "go build ({} {:?} {}) of tests/{program} failed:\n{}",
         spec.version,
         spec.experiment,
         spec.ldflags,
@@ -136,8 +144,16 @@ pub(crate) fn build(spec: &Spec) -> PathBuf {
 
 /// Builds several in parallel threads.
 pub(crate) fn build_all(specs: &[Spec]) -> Vec<PathBuf> {
+    build_all_of("go-inspect", specs)
+}
+
+/// Builds several of `tests/<program>` in parallel threads.
+pub(crate) fn build_all_of(program: &str, specs: &[Spec]) -> Vec<PathBuf> {
     std::thread::scope(|s| {
-        let hs: Vec<_> = specs.iter().map(|sp| s.spawn(move || build(sp))).collect();
+        let hs: Vec<_> = specs
+            .iter()
+            .map(|sp| s.spawn(move || build_program(program, sp)))
+            .collect();
         hs.into_iter()
             .map(|h| h.join().expect("a build thread panicked"))
             .collect()

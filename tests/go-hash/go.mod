@@ -1,0 +1,3 @@
+module gomap.test/hash
+
+go 1.19
