@@ -10,7 +10,7 @@ use std::hash::Hash;
 use std::hint::black_box;
 use std::time::Instant;
 
-use gomap::{GoHasher, GoMap, HashAdapter, MapHasher};
+use gomap::{GoHasher, GoMap, HashAdapter, MapHasher, MapLookup};
 
 type Fold = foldhash::fast::RandomState;
 
@@ -33,12 +33,12 @@ trait Map<K> {
     fn sum(&self) -> u64;
 }
 
-impl<K: PartialEq, H: MapHasher<K> + Default> Map<K> for GoMap<K, u64, H> {
+impl<K: PartialEq, H: MapHasher<K> + MapLookup<K, K> + Default> Map<K> for GoMap<K, u64, H> {
     fn new() -> Self {
-        GoMap::with_hasher(H::default())
+        GoMap::with_map_hasher(H::default())
     }
     fn with_capacity(n: usize) -> Self {
-        GoMap::with_capacity_and_hasher(n, H::default())
+        GoMap::with_capacity_and_map_hasher(n, H::default())
     }
     #[inline]
     fn insert(&mut self, k: K, v: u64) {
@@ -212,7 +212,7 @@ fn bench<K: Clone, M: Map<K>>(name: &str, keys: &str, present: &[K], absent: &[K
 
 fn all<K: Clone + Hash + Eq + PartialEq>(keys: &str, present: &[K], absent: &[K], runs: usize)
 where
-    GoHasher: MapHasher<K>,
+    GoHasher: MapHasher<K> + MapLookup<K, K>,
 {
     bench::<K, GoMap<K, u64>>("gomap", keys, present, absent, runs);
     bench::<K, GoMap<K, u64, HashAdapter<Fold>>>("gomap-foldhash", keys, present, absent, runs);

@@ -118,7 +118,7 @@ macro_rules! gomap_peer {
         impl Insert for GoMap<u64, u64, $h, Counted> {
             const NAME: &'static str = $name;
             fn new() -> Self {
-                GoMap::with_hasher_in($new, CountingAlloc::new(PageAlloc::new()))
+                GoMap::with_map_hasher_in($new, CountingAlloc::new(PageAlloc::new()))
             }
             #[inline]
             fn insert(&mut self, k: u64, v: u64) {

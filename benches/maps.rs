@@ -21,7 +21,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
-use gomap::{GoHasher, GoKey, GoMap, HashAdapter, MapHasher};
+use gomap::{GoHasher, GoKey, GoMap, HashAdapter, MapHasher, MapLookup};
 
 type Fold = foldhash::fast::RandomState;
 
@@ -81,7 +81,7 @@ struct GoFold<K>(GoMap<K, u64, HashAdapter<Fold>>);
 
 impl<K: GoKey + PartialEq> Peer<K> for GoPeer<K>
 where
-    GoHasher: MapHasher<K>,
+    GoHasher: MapHasher<K> + MapLookup<K, K>,
 {
     const NAME: &'static str = "gomap";
     fn new() -> Self {
@@ -107,16 +107,13 @@ where
     }
 }
 
-impl<K: Hash + PartialEq> Peer<K> for GoFold<K> {
+impl<K: Hash + Eq> Peer<K> for GoFold<K> {
     const NAME: &'static str = "gomap-foldhash";
     fn new() -> Self {
-        GoFold(GoMap::with_hasher(HashAdapter(Fold::default())))
+        GoFold(GoMap::with_hasher(Fold::default()))
     }
     fn with_capacity(n: usize) -> Self {
-        GoFold(GoMap::with_capacity_and_hasher(
-            n,
-            HashAdapter(Fold::default()),
-        ))
+        GoFold(GoMap::with_capacity_and_hasher(n, Fold::default()))
     }
     #[inline]
     fn insert(&mut self, k: K, v: u64) {
@@ -291,7 +288,7 @@ fn workload<K: Keys, P: Peer<K>>(b: &mut criterion::Bencher<'_>, w: &str, keys: 
 
 fn family<K: Keys + GoKey>(c: &mut Criterion, sizes: &[usize])
 where
-    GoHasher: MapHasher<K>,
+    GoHasher: MapHasher<K> + MapLookup<K, K>,
 {
     let quick = std::env::var_os("GOMAP_BENCH_QUICK").is_some();
     for &n in sizes {

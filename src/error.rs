@@ -56,7 +56,7 @@ impl fmt::Display for TryReserveError {
 
 impl core::error::Error for TryReserveError {}
 
-/// The error of [`GoMap::try_insert`](crate::GoMap::try_insert): the memory error, with the key
+/// The error of [`GoMap::insert_fallible`](crate::GoMap::insert_fallible): the memory error, with the key
 /// and value handed back. The map is unchanged.
 pub struct TryInsertError<K, V> {
     /// Why the insert failed.

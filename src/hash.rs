@@ -238,6 +238,15 @@ pub fn fastrand64() -> u64 {
 ///
 /// The associated constants describe how the stored key behaves in Go's memory model; they
 /// mirror the bits Go keeps in `maptype.flags` and `ptrdata`.
+///
+/// Other key types (your own `#[derive(Hash, PartialEq, Eq)]` structs, tuples, ...) go through
+/// [`HashAdapter`]: `GoMap<K, V, HashAdapter<RandomState>>`, or its short name
+/// [`GoHashMap<K, V>`](crate::GoHashMap).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a key type Go's hash knows (`GoKey`)",
+    label = "Go's own hasher (`GoHasher`, the default of `GoMap<K, V>`) cannot hash `{Self}`",
+    note = "any `K: Hash + Eq` works through `HashAdapter`: `let m: gomap::GoMap<K, V, gomap::HashAdapter<std::hash::RandomState>> = gomap::GoMap::new();` (short: `gomap::GoHashMap<K, V>`)"
+)]
 pub trait GoKey {
     /// Go's hash of `self` with `seed` (a map's `hash0`) and the process `hashkey`.
     fn go_hash(&self, seed: u64, hashkey: u64) -> u64;
@@ -406,8 +415,14 @@ impl<const N: usize> GoKey for [u8; N] {
 /// What a map's hasher provides: the hash of a key with a seed, and the properties of the
 /// stored key type `K` that Go keeps in its `maptype`.
 ///
-/// A map `GoMap<K, V, H>` needs `H: MapHasher<K>` to insert, and `H: MapHasher<Q>` to look up
-/// by a borrowed form `Q` of `K`. The two must agree: `k.borrow() == q` implies equal hashes.
+/// A map `GoMap<K, V, H>` needs `H: MapHasher<K>` to insert, and `H: MapLookup<K, Q>` (which
+/// includes `H: MapHasher<Q>`) to look up by another type `Q`. The two must agree: a `q` that
+/// [`MapLookup::equivalent`] says equals a key `k` hashes like `k`.
+#[diagnostic::on_unimplemented(
+    message = "the map hasher `{Self}` cannot hash keys of type `{K}`",
+    label = "`{Self}` does not implement `MapHasher<{K}>`",
+    note = "`GoHasher` (the default) hashes Go's key types (`GoKey`: integers, floats, strings, byte arrays); any `K: Hash + Eq` works through `HashAdapter`: `GoMap<K, V, gomap::HashAdapter<std::hash::RandomState>>`, short `gomap::GoHashMap<K, V>`"
+)]
 pub trait MapHasher<K: ?Sized> {
     /// The hash of `key` with `seed` (the map's `hash0`, zero-extended).
     fn hash(&self, key: &K, seed: u64) -> u64;
@@ -420,6 +435,92 @@ pub trait MapHasher<K: ?Sized> {
     const NEEDS_KEY_UPDATE: bool = false;
     /// See [`GoKey::REFLEXIVE`].
     const REFLEXIVE: bool = true;
+}
+
+/// How a map whose hasher is `Self` finds a stored key `K` by a lookup key `Q`: `Q`'s hash
+/// (the supertrait) and the equality of `Q` with `K`.
+///
+/// The two hashers implement it as their key types need:
+/// * [`GoHasher`]: `Q` is `K` or a form `K` borrows as (`K: Borrow<Q>`, `String` → `str`),
+///   compared with `PartialEq`, as Go compares keys: a `f64` NaN equals nothing, so it is never
+///   found, and `-0.0` finds `+0.0`.
+/// * [`HashAdapter`]: any `Q: Hash + Equivalent<K>`, with the [`equivalent`] crate's trait,
+///   which hashbrown and indexmap use too. It covers every `K: Borrow<Q>` with `Q: Eq`, and
+///   your own lookup types: a key `(String, String)` is found by a borrowed pair type that
+///   implements `Equivalent<(String, String)>` and hashes as the tuple does (below). A bare
+///   `(&str, &str)` cannot be one: the `equivalent` crate's blanket impl for `Borrow` rules
+///   out an impl for a foreign tuple, in any crate (as for hashbrown and indexmap).
+///
+/// A hasher of your own implements it for the key types it looks up by.
+///
+/// ```
+/// use gomap::{Equivalent, GoHashMap};
+///
+/// /// `(&str, &str)`, hashed as `(String, String)` is: each `str`, in order.
+/// #[derive(Hash)]
+/// struct Pair<'a>(&'a str, &'a str);
+///
+/// impl Equivalent<(String, String)> for Pair<'_> {
+///     fn equivalent(&self, key: &(String, String)) -> bool {
+///         self.0 == key.0 && self.1 == key.1
+///     }
+/// }
+///
+/// let mut m: GoHashMap<(String, String), u32> = GoHashMap::new();
+/// m.insert(("go".to_string(), "map".to_string()), 19);
+/// assert_eq!(m.get(&Pair("go", "map")), Some(&19)); // no String built for the lookup
+/// assert_eq!(m.get(&("go".to_string(), "map".to_string())), Some(&19)); // Borrow still works
+/// ```
+pub trait MapLookup<K: ?Sized, Q: ?Sized>: MapHasher<Q> {
+    /// Whether the lookup key `q` equals the stored key `k`.
+    fn equivalent(q: &Q, k: &K) -> bool;
+}
+
+/// The hashers that `GoMap::new()`, `with_capacity`, `new_in`, `with_capacity_in` and
+/// `From<[(K, V); N]>` make by themselves: [`GoHasher`] (Go's hash with the process hashkey:
+/// `GoMap<K, V>`) and `HashAdapter<RandomState>` (std's hasher, per map random keys:
+/// [`GoHashMap<K, V>`](crate::GoHashMap)).
+///
+/// The map's type picks one, so `let m: GoMap<u64, u64> = GoMap::new();` is a Go map and
+/// `GoHashMap::new()` a std-hashed one. `HashAdapter` implements it only for `RandomState`, as
+/// std's `HashMap::new` exists only for `RandomState`: that is what lets `GoHashMap::new()`
+/// infer its hasher. For another `S: BuildHasher + Default`, use `GoMap::default()` or
+/// `GoMap::with_hasher(S::default())`. A map whose type says nothing about its hasher (no
+/// annotation, no later use that fixes it) does not compile: name its type.
+pub trait DefaultMapHasher: Sized {
+    /// A new hasher of this type, as `GoMap::new()` makes it.
+    fn default_map_hasher() -> Self;
+}
+
+impl DefaultMapHasher for GoHasher {
+    fn default_map_hasher() -> Self {
+        GoHasher::new()
+    }
+}
+
+#[cfg(feature = "std")]
+impl DefaultMapHasher for HashAdapter<std::hash::RandomState> {
+    fn default_map_hasher() -> Self {
+        HashAdapter(std::hash::RandomState::new())
+    }
+}
+
+impl<K: ?Sized + core::borrow::Borrow<Q>, Q: ?Sized + GoKey + PartialEq> MapLookup<K, Q>
+    for GoHasher
+{
+    #[inline(always)]
+    fn equivalent(q: &Q, k: &K) -> bool {
+        q == k.borrow()
+    }
+}
+
+impl<K: ?Sized, Q: ?Sized + Hash + equivalent::Equivalent<K>, S: BuildHasher> MapLookup<K, Q>
+    for HashAdapter<S>
+{
+    #[inline(always)]
+    fn equivalent(q: &Q, k: &K) -> bool {
+        equivalent::Equivalent::equivalent(q, k)
+    }
 }
 
 /// Go's own hasher: the portable Go 1.19 hash of a [`GoKey`] with a given `hashkey`.

@@ -14,7 +14,8 @@ use crate::raw::{RawIter, RawMap, Typed};
 
 /// An iterator over `(&K, &V)` ([`GoMap::iter`]).
 pub struct Iter<'a, K, V, H, A: Allocator, R: RandSource> {
-    map: &'a RawMap<Typed<K, V, H>, A, R>,
+    /// The map (`None` for an iterator made by `Default`, which yields nothing).
+    map: Option<&'a RawMap<Typed<K, V, H>, A, R>>,
     it: RawIter,
     remaining: usize,
 }
@@ -22,9 +23,20 @@ pub struct Iter<'a, K, V, H, A: Allocator, R: RandSource> {
 impl<'a, K, V, H, A: Allocator, R: RandSource> Iter<'a, K, V, H, A, R> {
     pub(crate) fn new(map: &'a RawMap<Typed<K, V, H>, A, R>) -> Self {
         Iter {
-            map,
+            map: Some(map),
             it: RawIter::init(map),
             remaining: map.h.count,
+        }
+    }
+}
+
+impl<K, V, H, A: Allocator, R: RandSource> Default for Iter<'_, K, V, H, A, R> {
+    /// An iterator that yields nothing.
+    fn default() -> Self {
+        Iter {
+            map: None,
+            it: RawIter::empty(),
+            remaining: 0,
         }
     }
 }
@@ -45,17 +57,20 @@ impl<'a, K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> Iterator
     type Item = (&'a K, &'a V);
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
+        let map = self.map?;
         // SAFETY: the shared borrow keeps the map unchanged during the iteration; a returned
         // slot is live.
         unsafe {
-            let (b, i) = self.map.iter_next(&mut self.it)?;
+            let (b, i) = map.iter_next(&mut self.it)?;
             self.remaining = self.remaining.saturating_sub(1);
-            Some((&*self.map.key_ptr(b, i), &*self.map.elem_ptr(b, i)))
+            Some((&*map.key_ptr(b, i), &*map.elem_ptr(b, i)))
         }
     }
     #[inline]
     fn fold<B, F: FnMut(B, Self::Item) -> B>(mut self, init: B, mut f: F) -> B {
-        let map = self.map;
+        let Some(map) = self.map else {
+            return init;
+        };
         // SAFETY: the shared borrow keeps the map unchanged during the whole fold; every slot
         // `iter_fold` hands over is live.
         unsafe {
@@ -80,6 +95,7 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> FusedIterato
 
 /// An iterator over `(&K, &mut V)` ([`GoMap::iter_mut`]).
 pub struct IterMut<'a, K, V, H, A: Allocator, R: RandSource> {
+    /// The map (null for an iterator made by `Default`, which yields nothing).
     map: *const RawMap<Typed<K, V, H>, A, R>,
     it: RawIter,
     remaining: usize,
@@ -98,12 +114,27 @@ impl<'a, K, V, H, A: Allocator, R: RandSource> IterMut<'a, K, V, H, A, R> {
     }
 }
 
+impl<K, V, H, A: Allocator, R: RandSource> Default for IterMut<'_, K, V, H, A, R> {
+    /// An iterator that yields nothing.
+    fn default() -> Self {
+        IterMut {
+            map: core::ptr::null(),
+            it: RawIter::empty(),
+            remaining: 0,
+            marker: PhantomData,
+        }
+    }
+}
+
 impl<'a, K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> Iterator
     for IterMut<'a, K, V, H, A, R>
 {
     type Item = (&'a K, &'a mut V);
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
+        if self.map.is_null() {
+            return None;
+        }
         // SAFETY: the map is exclusively borrowed for 'a and not changed during the iteration;
         // Go's iteration returns each entry once, so the `&mut V`s never alias.
         unsafe {
@@ -118,6 +149,9 @@ impl<'a, K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> Iterator
     #[inline]
     fn fold<B, F: FnMut(B, Self::Item) -> B>(mut self, init: B, mut f: F) -> B {
         let map = self.map;
+        if map.is_null() {
+            return init;
+        }
         // SAFETY: the map is exclusively borrowed for 'a and not changed during the fold;
         // each entry is handed over once, so the `&mut V`s never alias.
         unsafe {
@@ -156,9 +190,25 @@ pub struct Keys<'a, K, V, H, A: Allocator, R: RandSource> {
     pub(crate) inner: Iter<'a, K, V, H, A, R>,
 }
 
+impl<K, V, H, A: Allocator, R: RandSource> Clone for Keys<'_, K, V, H, A, R> {
+    fn clone(&self) -> Self {
+        Keys {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
 /// An iterator over the values ([`GoMap::values`]).
 pub struct Values<'a, K, V, H, A: Allocator, R: RandSource> {
     pub(crate) inner: Iter<'a, K, V, H, A, R>,
+}
+
+impl<K, V, H, A: Allocator, R: RandSource> Clone for Values<'_, K, V, H, A, R> {
+    fn clone(&self) -> Self {
+        Values {
+            inner: self.inner.clone(),
+        }
+    }
 }
 
 /// An iterator over the values, mutably ([`GoMap::values_mut`]).
@@ -168,7 +218,8 @@ pub struct ValuesMut<'a, K, V, H, A: Allocator, R: RandSource> {
 
 /// The owning iterator ([`GoMap::into_iter`]).
 pub struct IntoIter<K, V, H, A: Allocator, R: RandSource> {
-    raw: RawMap<Typed<K, V, H>, A, R>,
+    /// The map (`None` for an iterator made by `Default`, which yields nothing).
+    raw: Option<RawMap<Typed<K, V, H>, A, R>>,
     it: RawIter,
     remaining: usize,
 }
@@ -177,7 +228,22 @@ impl<K, V, H, A: Allocator, R: RandSource> IntoIter<K, V, H, A, R> {
     pub(crate) fn new(raw: RawMap<Typed<K, V, H>, A, R>) -> Self {
         let it = RawIter::init(&raw);
         let remaining = raw.h.count;
-        IntoIter { raw, it, remaining }
+        IntoIter {
+            raw: Some(raw),
+            it,
+            remaining,
+        }
+    }
+}
+
+impl<K, V, H, A: Allocator, R: RandSource> Default for IntoIter<K, V, H, A, R> {
+    /// An iterator that yields nothing.
+    fn default() -> Self {
+        IntoIter {
+            raw: None,
+            it: RawIter::empty(),
+            remaining: 0,
+        }
     }
 }
 
@@ -203,11 +269,12 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> Iterator
 {
     type Item = (K, V);
     fn next(&mut self) -> Option<(K, V)> {
+        let raw = self.raw.as_ref()?;
         // SAFETY: we own the map; taken slots are marked empty before the iteration goes on.
         unsafe {
-            let (b, i) = self.raw.iter_next(&mut self.it)?;
+            let (b, i) = raw.iter_next(&mut self.it)?;
             self.remaining = self.remaining.saturating_sub(1);
-            Some(take(&self.raw, b, i))
+            Some(take(raw, b, i))
         }
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -312,6 +379,104 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> FusedIterato
 {
 }
 
+/// The iterator of [`GoMap::extract_if`]: removes and yields the entries its predicate
+/// picks, one Go `delete` per step of a Go iteration.
+pub struct ExtractIf<'a, K, V, F, H, A: Allocator, R: RandSource> {
+    core: ExtractCore<'a, K, V, H, A, R>,
+    pred: F,
+}
+
+impl<'a, K, V, F, H, A: Allocator, R: RandSource> ExtractIf<'a, K, V, F, H, A, R> {
+    pub(crate) fn new(map: &'a mut GoMap<K, V, H, A, R>, pred: F) -> Self {
+        ExtractIf {
+            core: ExtractCore::new(map),
+            pred,
+        }
+    }
+}
+
+/// An iteration that deletes what a predicate picks (`extract_if` of maps and sets).
+pub(crate) struct ExtractCore<'a, K, V, H, A: Allocator, R: RandSource> {
+    map: &'a mut GoMap<K, V, H, A, R>,
+    it: RawIter,
+}
+
+impl<'a, K, V, H, A: Allocator, R: RandSource> ExtractCore<'a, K, V, H, A, R> {
+    pub(crate) fn new(map: &'a mut GoMap<K, V, H, A, R>) -> Self {
+        // While the iteration runs, a grow that its deletes finish parks the old array (the
+        // iteration may be reading it); `drop` frees it.
+        map.raw.hold_old = true;
+        let it = RawIter::init(&map.raw);
+        ExtractCore { map, it }
+    }
+
+    /// Entries left in the map.
+    pub(crate) fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
+impl<K, V, H, A: Allocator, R: RandSource> Drop for ExtractCore<'_, K, V, H, A, R> {
+    fn drop(&mut self) {
+        self.map.raw.hold_old = false;
+        self.map.raw.free_zombie();
+    }
+}
+
+impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> ExtractCore<'_, K, V, H, A, R> {
+    /// The next entry `pred` picks, removed.
+    pub(crate) fn next(&mut self, pred: &mut impl FnMut(&K, &mut V) -> bool) -> Option<(K, V)> {
+        loop {
+            // SAFETY: the iteration sees only its own deletes between steps, as Go's range
+            // allows, and `hold_old` keeps an old array it may read allocated; a returned slot
+            // is live until it is deleted here.
+            unsafe {
+                let (b, i) = self.map.raw.iter_next(&mut self.it)?;
+                let kp = self.map.raw.key_ptr(b, i);
+                let vp = self.map.raw.elem_ptr(b, i);
+                if pred(&*kp, &mut *vp) {
+                    if let Some(kv) = self.map.remove_iterated(&self.it, b, i) {
+                        return Some(kv);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<K, V, F, H, A, R> Iterator for ExtractIf<'_, K, V, F, H, A, R>
+where
+    K: PartialEq,
+    F: FnMut(&K, &mut V) -> bool,
+    H: MapHasher<K>,
+    A: Allocator,
+    R: RandSource,
+{
+    type Item = (K, V);
+    fn next(&mut self) -> Option<(K, V)> {
+        self.core.next(&mut self.pred)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.core.len()))
+    }
+}
+
+impl<K, V, F, H, A, R> FusedIterator for ExtractIf<'_, K, V, F, H, A, R>
+where
+    K: PartialEq,
+    F: FnMut(&K, &mut V) -> bool,
+    H: MapHasher<K>,
+    A: Allocator,
+    R: RandSource,
+{
+}
+
+impl<K, V, F, H, A: Allocator, R: RandSource> core::fmt::Debug for ExtractIf<'_, K, V, F, H, A, R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ExtractIf").finish_non_exhaustive()
+    }
+}
+
 macro_rules! delegate {
     ($name:ident [$($lt:lifetime),*], $item:ty, |$x:pat_param| $map:expr) => {
         impl<$($lt,)* K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> Iterator
@@ -340,6 +505,25 @@ macro_rules! delegate {
         }
     };
 }
+
+macro_rules! default_via_inner {
+    ($name:ident [$($lt:lifetime),*]) => {
+        impl<$($lt,)* K, V, H, A: Allocator, R: RandSource> Default for $name<$($lt,)* K, V, H, A, R> {
+            /// An iterator that yields nothing.
+            fn default() -> Self {
+                $name {
+                    inner: Default::default(),
+                }
+            }
+        }
+    };
+}
+
+default_via_inner!(Keys['a]);
+default_via_inner!(Values['a]);
+default_via_inner!(ValuesMut['a]);
+default_via_inner!(IntoKeys[]);
+default_via_inner!(IntoValues[]);
 
 delegate!(Keys['a], &'a K, |(k, _)| k);
 delegate!(Values['a], &'a V, |(_, v)| v);

@@ -552,6 +552,35 @@ pub const fn over_load_factor(count: usize, B: u8) -> bool {
     count > BUCKET_CNT && count > LOAD_FACTOR_NUM * (bucket_shift(B) / LOAD_FACTOR_DEN)
 }
 
+/// The most entries an array of 2^B buckets holds before Go's next load-factor grow: the
+/// largest `count` with `!over_load_factor(count, B)`, i.e. 8 for B = 0 and 6.5 · 2^B above
+/// (saturating at `usize::MAX`).
+#[allow(non_snake_case)]
+#[inline]
+pub const fn load_factor_capacity(B: u8) -> usize {
+    if B == 0 {
+        BUCKET_CNT
+    } else if B as u32 > usize::BITS {
+        usize::MAX
+    } else {
+        LOAD_FACTOR_NUM.saturating_mul(1usize << (B - 1))
+    }
+}
+
+/// The smallest B whose array holds `n` entries without a load-factor grow (what
+/// [`b_for_hint`] computes, without overflow), or `None` if no B below the word size does.
+#[inline]
+pub const fn b_for_entries(n: usize) -> Option<u8> {
+    let mut b = 0u8;
+    while (b as u32) < usize::BITS {
+        if n <= load_factor_capacity(b) {
+            return Some(b);
+        }
+        b += 1;
+    }
+    None
+}
+
 /// Go's `tooManyOverflowBuckets(noverflow, B)`: about as many overflow buckets as buckets.
 #[allow(non_snake_case)]
 #[inline]

@@ -72,6 +72,9 @@ pub mod layout;
 mod map;
 pub mod rand;
 mod raw;
+#[cfg(feature = "serde")]
+mod serde;
+pub mod set;
 #[cfg(all(feature = "alloc", target_pointer_width = "64"))]
 pub mod snapshot;
 #[cfg(feature = "std")]
@@ -79,13 +82,42 @@ pub mod sync;
 mod sync64;
 pub mod view;
 
-pub use entry::{Entry, OccupiedEntry, VacantEntry};
+pub use entry::{Entry, EntryRef, OccupiedEntry, OccupiedError, VacantEntry, VacantEntryRef};
+/// The lookup trait of [`HashAdapter`] maps (re-exported from the [`equivalent`] crate, which
+/// hashbrown and indexmap share): any `Q: Hash + Equivalent<K>` finds a key `K`; see
+/// [`MapLookup`].
+pub use equivalent::Equivalent;
 pub use error::{TryInsertError, TryReserveError, TryReserveErrorKind};
-pub use hash::{GoHasher, GoKey, HashAdapter, MapHasher};
-pub use iter::{Drain, IntoIter, IntoKeys, IntoValues, Iter, IterMut, Keys, Values, ValuesMut};
+pub use hash::{DefaultMapHasher, GoHasher, GoKey, HashAdapter, MapHasher, MapLookup};
+pub use iter::{
+    Drain, ExtractIf, IntoIter, IntoKeys, IntoValues, Iter, IterMut, Keys, Values, ValuesMut,
+};
 pub use layout::{BucketLayout, Flags, Hmap, MapExtra, TophashState};
 pub use map::GoMap;
+
+/// `GoMap` with std's hasher: a drop-in for `std::collections::HashMap<K, V, S>` (Go's map
+/// structure, std's `Hash`/`Eq` keys and `BuildHasher`). std's constructors work on it:
+/// `GoHashMap::new()`, `with_capacity`, `with_hasher(S)` (a `const fn`),
+/// `with_capacity_and_hasher`, `From<[(K, V); N]>`, `default()`, `collect()`.
+///
+/// ```
+/// use gomap::GoHashMap;
+///
+/// #[derive(Hash, PartialEq, Eq, Debug)]
+/// struct Point(u32, u32);
+///
+/// let mut m = GoHashMap::new();
+/// m.insert(Point(1, 2), "a");
+/// assert_eq!(m[&Point(1, 2)], "a");
+/// // The memory is still Go's: 8-slot buckets, hmap header.
+/// assert_eq!(m.header().count(), 1);
+/// ```
+#[cfg(feature = "std")]
+pub type GoHashMap<K, V, S = std::hash::RandomState> = GoMap<K, V, HashAdapter<S>>;
 pub use rand::{FastRand, RandSource, ScriptedRand, SeededRand};
+#[cfg(feature = "std")]
+pub use set::GoHashSet;
+pub use set::GoSet;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

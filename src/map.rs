@@ -1,17 +1,18 @@
 //! [`GoMap`]: the safe, std-`HashMap`-like API over the raw runtime.
 
-use core::borrow::Borrow;
 use core::fmt;
 use core::ptr;
 
 use allocator_api2::alloc::Allocator;
 
 use crate::alloc::DefaultAllocator;
-use crate::entry::{Entry, OccupiedEntry, VacantEntry};
+use crate::entry::{Entry, EntryRef, OccupiedEntry, OccupiedError, VacantEntry, VacantEntryRef};
 use crate::error::{handle_error, TryInsertError, TryReserveError};
-use crate::hash::{GoHasher, MapHasher};
-use crate::iter::{Drain, IntoIter, IntoKeys, IntoValues, Iter, IterMut, Keys, Values, ValuesMut};
-use crate::layout::{b_for_hint, over_load_factor, within_max_alloc, BucketLayout, Hmap};
+use crate::hash::{DefaultMapHasher, GoHasher, HashAdapter, MapHasher, MapLookup};
+use crate::iter::{
+    Drain, ExtractIf, IntoIter, IntoKeys, IntoValues, Iter, IterMut, Keys, Values, ValuesMut,
+};
+use crate::layout::{b_for_entries, load_factor_capacity, BucketLayout, Hmap};
 use crate::rand::{FastRand, RandSource};
 use crate::raw::{RawIter, RawMap, Slot, Typed};
 use crate::view::RawView;
@@ -67,54 +68,116 @@ pub struct GoMap<K, V, H = GoHasher, A: Allocator = DefaultAllocator, R: RandSou
 }
 
 #[cfg(feature = "alloc")]
-impl<K, V> GoMap<K, V> {
+impl<K, V, H: DefaultMapHasher> GoMap<K, V, H> {
     /// An empty map, like Go's `make(map[K]V)`: `hash0` is drawn now, and the first bucket is
     /// allocated by the first insert.
+    ///
+    /// The hasher comes from the map's type ([`DefaultMapHasher`]): `GoMap<K, V>` has Go's
+    /// (`GoHasher`), [`GoHashMap<K, V>`](crate::GoHashMap) std's (`RandomState`). Name the
+    /// type when nothing else does: `let m: GoMap<u64, u64> = GoMap::new();`.
     pub fn new() -> Self {
-        Self::from_parts(0, GoHasher::new(), DefaultAllocator::default(), FastRand)
+        Self::from_parts(
+            0,
+            H::default_map_hasher(),
+            DefaultAllocator::default(),
+            FastRand,
+        )
     }
 
     /// A map sized for `hint` entries, like Go's `make(map[K]V, hint)`: B is the smallest with
     /// `hint <= 6.5 * 2^B` (and B = 0 up to 8 entries), and for B > 0 the bucket array is
     /// allocated now.
     pub fn with_capacity(hint: usize) -> Self {
-        Self::from_parts(hint, GoHasher::new(), DefaultAllocator::default(), FastRand)
+        Self::from_parts(
+            hint,
+            H::default_map_hasher(),
+            DefaultAllocator::default(),
+            FastRand,
+        )
+    }
+}
+
+impl<K, V, H: DefaultMapHasher, A: Allocator> GoMap<K, V, H, A> {
+    /// An empty map in the given allocator (the hasher as for [`GoMap::new`]).
+    pub fn new_in(alloc: A) -> Self {
+        Self::from_parts(0, H::default_map_hasher(), alloc, FastRand)
+    }
+
+    /// A map sized for `hint` entries in the given allocator.
+    pub fn with_capacity_in(hint: usize, alloc: A) -> Self {
+        Self::from_parts(hint, H::default_map_hasher(), alloc, FastRand)
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<K, V, S> GoMap<K, V, HashAdapter<S>> {
+    /// An empty map whose keys are hashed by the [`BuildHasher`](core::hash::BuildHasher)
+    /// `hash_builder` (through [`HashAdapter`]), as std's `HashMap::with_hasher`.
+    ///
+    /// It is a `const fn`, so it cannot draw Go's `hash0` as `makemap` does: the map starts
+    /// with `hash0 = 0` and draws one when it is reseeded (emptied by deletes, or cleared).
+    /// The randomness of the hashes is the `BuildHasher`'s, as in std.
+    pub const fn with_hasher(hash_builder: S) -> Self {
+        GoMap {
+            raw: RawMap::with_hash0(
+                0,
+                Typed::new(HashAdapter(hash_builder)),
+                crate::alloc::default_allocator(),
+                FastRand,
+            ),
+        }
+    }
+
+    /// A map sized for `hint` entries (see [`GoMap::with_capacity`]) whose keys are hashed by
+    /// `hash_builder`, as std's `HashMap::with_capacity_and_hasher`.
+    pub fn with_capacity_and_hasher(hint: usize, hash_builder: S) -> Self {
+        Self::from_parts(
+            hint,
+            HashAdapter(hash_builder),
+            DefaultAllocator::default(),
+            FastRand,
+        )
+    }
+}
+
+impl<K, V, S, A: Allocator> GoMap<K, V, HashAdapter<S>, A> {
+    /// An empty map in `alloc` whose keys are hashed by `hash_builder` (hashbrown's
+    /// `with_hasher_in`; `hash0 = 0` until a reseed, as for [`with_hasher`](Self::with_hasher)).
+    pub const fn with_hasher_in(hash_builder: S, alloc: A) -> Self {
+        GoMap {
+            raw: RawMap::with_hash0(0, Typed::new(HashAdapter(hash_builder)), alloc, FastRand),
+        }
+    }
+
+    /// A map sized for `hint` entries in `alloc` whose keys are hashed by `hash_builder`.
+    pub fn with_capacity_and_hasher_in(hint: usize, hash_builder: S, alloc: A) -> Self {
+        Self::from_parts(hint, HashAdapter(hash_builder), alloc, FastRand)
     }
 }
 
 #[cfg(feature = "alloc")]
 impl<K, V, H> GoMap<K, V, H> {
-    /// An empty map with the given hasher.
-    pub fn with_hasher(hasher: H) -> Self {
+    /// An empty map with the given map hasher, any [`MapHasher`] (`GoHasher::with_hashkey(k)`
+    /// to reproduce a Go process, your own). For a std `BuildHasher`, see
+    /// [`with_hasher`](GoMap::with_hasher).
+    pub fn with_map_hasher(hasher: H) -> Self {
         Self::from_parts(0, hasher, DefaultAllocator::default(), FastRand)
     }
 
-    /// A map sized for `hint` entries (see [`GoMap::with_capacity`]) with the given hasher.
-    pub fn with_capacity_and_hasher(hint: usize, hasher: H) -> Self {
+    /// A map sized for `hint` entries (see [`GoMap::with_capacity`]) with the given map hasher.
+    pub fn with_capacity_and_map_hasher(hint: usize, hasher: H) -> Self {
         Self::from_parts(hint, hasher, DefaultAllocator::default(), FastRand)
     }
 }
 
-impl<K, V, A: Allocator> GoMap<K, V, GoHasher, A> {
-    /// An empty map in the given allocator.
-    pub fn new_in(alloc: A) -> Self {
-        Self::from_parts(0, GoHasher::new(), alloc, FastRand)
-    }
-
-    /// A map sized for `hint` entries in the given allocator.
-    pub fn with_capacity_in(hint: usize, alloc: A) -> Self {
-        Self::from_parts(hint, GoHasher::new(), alloc, FastRand)
-    }
-}
-
 impl<K, V, H, A: Allocator> GoMap<K, V, H, A> {
-    /// An empty map with the given hasher and allocator.
-    pub fn with_hasher_in(hasher: H, alloc: A) -> Self {
+    /// An empty map with the given map hasher and allocator.
+    pub fn with_map_hasher_in(hasher: H, alloc: A) -> Self {
         Self::from_parts(0, hasher, alloc, FastRand)
     }
 
-    /// A map sized for `hint` entries with the given hasher and allocator.
-    pub fn with_capacity_and_hasher_in(hint: usize, hasher: H, alloc: A) -> Self {
+    /// A map sized for `hint` entries with the given map hasher and allocator.
+    pub fn with_capacity_and_map_hasher_in(hint: usize, hasher: H, alloc: A) -> Self {
         Self::from_parts(hint, hasher, alloc, FastRand)
     }
 }
@@ -196,6 +259,29 @@ impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
         self.raw.allocated_bytes()
     }
 
+    /// How many entries the map holds before its next load-factor grow: 6.5 entries per
+    /// bucket of the current array (`6.5 · 2^B`, and 8 for B = 0), or 0 while it has no
+    /// bucket at all (a new map allocates its first bucket at the first insert). While a
+    /// grow is in progress it is the new array's.
+    ///
+    /// What it does not promise, unlike std's: inserting up to `capacity()` entries can
+    /// still allocate, because a full bucket chains an overflow bucket, and Go's "too many
+    /// overflow buckets" rule can start a same-size grow (a new array of the same size).
+    /// It never changes without a grow, a [`reserve`](Self::reserve) or a shrink.
+    pub fn capacity(&self) -> usize {
+        if self.raw.h.buckets.is_null() {
+            0
+        } else {
+            load_factor_capacity(self.raw.h.B)
+        }
+    }
+
+    /// Total bytes the map has allocated, as hashbrown's `allocation_size` reports it (the
+    /// same as [`allocated_bytes`](Self::allocated_bytes)).
+    pub fn allocation_size(&self) -> usize {
+        self.raw.allocated_bytes()
+    }
+
     /// Removes every entry, like Go 1.19's `runtime.mapclear`: B and the bucket array are kept
     /// (zeroed, with the preallocated overflow buckets restored), overflow buckets and old
     /// buckets are freed, and `hash0` is reseeded. A map that is already empty is left as it is.
@@ -220,9 +306,8 @@ impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
     #[inline]
     pub fn get<Q>(&self, k: &Q) -> Option<&V>
     where
-        K: Borrow<Q>,
-        Q: ?Sized + PartialEq,
-        H: MapHasher<Q>,
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
     {
         let (b, i) = self.find(k)?;
         // SAFETY: `find` returns a live slot; the shared borrow of `self` keeps it alive.
@@ -233,9 +318,8 @@ impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
     #[inline]
     pub fn get_key_value<Q>(&self, k: &Q) -> Option<(&K, &V)>
     where
-        K: Borrow<Q>,
-        Q: ?Sized + PartialEq,
-        H: MapHasher<Q>,
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
     {
         let (b, i) = self.find(k)?;
         // SAFETY: as in `get`.
@@ -246,22 +330,73 @@ impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
     #[inline]
     pub fn get_mut<Q>(&mut self, k: &Q) -> Option<&mut V>
     where
-        K: Borrow<Q>,
-        Q: ?Sized + PartialEq,
-        H: MapHasher<Q>,
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
     {
         let (b, i) = self.find(k)?;
         // SAFETY: a live slot; the exclusive borrow of `self` makes the reference unique.
         unsafe { Some(&mut *self.raw.elem_ptr(b, i)) }
     }
 
+    /// Looks up `k` and returns the stored key and the value, mutably (hashbrown's
+    /// `get_key_value_mut`).
+    #[inline]
+    pub fn get_key_value_mut<Q>(&mut self, k: &Q) -> Option<(&K, &mut V)>
+    where
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
+    {
+        let (b, i) = self.find(k)?;
+        // SAFETY: a live slot; the exclusive borrow of `self` makes the value reference
+        // unique, and the key is only shared.
+        unsafe { Some((&*self.raw.key_ptr(b, i), &mut *self.raw.elem_ptr(b, i))) }
+    }
+
+    /// The values of `N` keys at once, mutably (std's `get_disjoint_mut`): `None` for a key
+    /// that is absent.
+    ///
+    /// Panics if two of the keys find the same entry.
+    pub fn get_disjoint_mut<Q, const N: usize>(&mut self, ks: [&Q; N]) -> [Option<&mut V>; N]
+    where
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
+    {
+        let slots = ks.map(|k| self.find(k));
+        for (j, s) in slots.iter().enumerate() {
+            if s.is_some() && slots[..j].contains(s) {
+                panic!("gomap: get_disjoint_mut: duplicate keys found");
+            }
+        }
+        // SAFETY: every slot is live and they are pairwise distinct (checked above), so the
+        // references do not alias; the exclusive borrow of `self` keeps them unique.
+        slots.map(|s| s.map(|(b, i)| unsafe { &mut *self.raw.elem_ptr(b, i) }))
+    }
+
+    /// [`get_disjoint_mut`](Self::get_disjoint_mut) without the check that the keys find
+    /// distinct entries (std's `get_disjoint_unchecked_mut`).
+    ///
+    /// # Safety
+    /// No two of the keys may find the same entry; otherwise two `&mut V` alias, which is
+    /// undefined behavior.
+    pub unsafe fn get_disjoint_unchecked_mut<Q, const N: usize>(
+        &mut self,
+        ks: [&Q; N],
+    ) -> [Option<&mut V>; N]
+    where
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
+    {
+        let slots = ks.map(|k| self.find(k));
+        // SAFETY: every slot is live; the caller guarantees they are distinct.
+        slots.map(|s| s.map(|(b, i)| unsafe { &mut *self.raw.elem_ptr(b, i) }))
+    }
+
     /// Whether the map holds `k`.
     #[inline]
     pub fn contains_key<Q>(&self, k: &Q) -> bool
     where
-        K: Borrow<Q>,
-        Q: ?Sized + PartialEq,
-        H: MapHasher<Q>,
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
     {
         self.find(k).is_some()
     }
@@ -269,15 +404,14 @@ impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
     #[inline]
     fn find<Q>(&self, k: &Q) -> Option<(*mut u8, usize)>
     where
-        K: Borrow<Q>,
-        Q: ?Sized + PartialEq,
-        H: MapHasher<Q>,
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
     {
         if self.raw.h.count == 0 {
             return None;
         }
-        let hash = self.raw.shape.hasher.hash(k, self.raw.h.hash0 as u64);
-        self.raw.find(hash, |x| x.borrow() == k)
+        let hash = MapHasher::<Q>::hash(&self.raw.shape.hasher, k, self.raw.h.hash0 as u64);
+        self.raw.find(hash, |x| H::equivalent(k, x))
     }
 }
 
@@ -290,7 +424,7 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, 
     /// Inserts `k → v` (Go's `m[k] = v`) and returns the previous value.
     ///
     /// Panics (through `handle_alloc_error`) when memory runs out; see
-    /// [`try_insert`](Self::try_insert).
+    /// [`insert_fallible`](Self::insert_fallible).
     #[inline]
     pub fn insert(&mut self, k: K, v: V) -> Option<V> {
         let hash = self.hash_key(&k);
@@ -329,12 +463,37 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, 
         }
     }
 
+    /// Go's assign of `k → v` that always stores the given key: if an equal key is in the map,
+    /// it is replaced (and returned) and `v` is dropped; otherwise `k → v` is inserted. For
+    /// `GoSet::replace`.
+    pub(crate) fn replace_key(&mut self, k: K, v: V) -> Option<K> {
+        let hash = self.hash_key(&k);
+        let slot = match self.raw.assign(hash, |x| *x == k) {
+            Ok(s) => s,
+            Err(e) => handle_error(e),
+        };
+        match slot {
+            // SAFETY: a found slot is live; the new key equals the stored one, so it hashes
+            // alike and the slot stays where a lookup finds it.
+            Slot::Found(b, i) => Some(unsafe { ptr::replace(self.raw.key_ptr(b, i), k) }),
+            Slot::New(..) => {
+                self.fill_slot(slot, k, v);
+                None
+            }
+        }
+    }
+
     /// Inserts like [`insert`](Self::insert), but when memory runs out returns the error with
     /// the key and value, and leaves the map unchanged (not even the grow work a write would
     /// do has happened).
     ///
-    /// (This is not std's unstable `HashMap::try_insert`, which fails on an occupied key.)
-    pub fn try_insert(&mut self, k: K, v: V) -> Result<Option<V>, TryInsertError<K, V>> {
+    /// Why this name: Rust's `try_` means two things on maps. `try_reserve` reports a memory
+    /// failure; std's (unstable) and hashbrown's `try_insert` fail on an occupied key. gomap's
+    /// [`try_insert`](Self::try_insert) has that second meaning, so that code moved over from
+    /// std or hashbrown means what it meant; the insert that reports memory failures is
+    /// *fallible* in the sense of Rust's "fallible allocation", and returns
+    /// [`TryReserveError`] inside its [`TryInsertError`].
+    pub fn insert_fallible(&mut self, k: K, v: V) -> Result<Option<V>, TryInsertError<K, V>> {
         let hash = self.hash_key(&k);
         let exists = self.raw.find(hash, |x| *x == k).is_some();
         if let Err(error) = self.raw.reserve_assign(hash, !exists) {
@@ -354,6 +513,36 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, 
         Ok(unsafe { self.fill(slot, k, v) })
     }
 
+    /// Inserts `key → value` if the key is absent and returns the value; if it is present,
+    /// returns an error holding its entry and the value not inserted, and changes nothing
+    /// (std's unstable `HashMap::try_insert`, hashbrown's `try_insert`). For an insert that
+    /// reports memory failures, see [`insert_fallible`](Self::insert_fallible).
+    pub fn try_insert(
+        &mut self,
+        key: K,
+        value: V,
+    ) -> Result<&mut V, OccupiedError<'_, K, V, H, A, R>> {
+        match self.entry(key) {
+            Entry::Occupied(entry) => Err(OccupiedError { entry, value }),
+            Entry::Vacant(entry) => Ok(entry.insert(value)),
+        }
+    }
+
+    /// Inserts a key the caller knows is absent, without looking for it (hashbrown's
+    /// `insert_unique_unchecked`): Go's assign with a key comparison that never matches.
+    ///
+    /// # Safety
+    /// The key must not be in the map. If it is, the map holds it twice: nothing unsound
+    /// happens in gomap (both entries are owned, counted and dropped), but lookups find one of
+    /// them and the map no longer behaves as a map. The contract is hashbrown's, so that code
+    /// can move between the two.
+    pub unsafe fn insert_unique_unchecked(&mut self, k: K, v: V) -> (&K, &mut V) {
+        let hash = self.hash_key(&k);
+        let (b, i) = self.insert_slot(hash, k, v, |_| false);
+        // SAFETY: the slot was just filled; the exclusive borrow makes the references unique.
+        unsafe { (&*self.raw.key_ptr(b, i), &mut *self.raw.elem_ptr(b, i)) }
+    }
+
     /// Removes `k` (Go's `delete(m, k)`) and returns its value.
     ///
     /// During a grow, a remove first evacuates up to two old buckets, as Go's `mapdelete`
@@ -362,9 +551,8 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, 
     #[inline]
     pub fn remove<Q>(&mut self, k: &Q) -> Option<V>
     where
-        K: Borrow<Q>,
-        Q: ?Sized + PartialEq,
-        H: MapHasher<Q>,
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
     {
         self.remove_entry(k).map(|(_, v)| v)
     }
@@ -372,15 +560,14 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, 
     /// Removes `k` and returns the stored key and the value.
     pub fn remove_entry<Q>(&mut self, k: &Q) -> Option<(K, V)>
     where
-        K: Borrow<Q>,
-        Q: ?Sized + PartialEq,
-        H: MapHasher<Q>,
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
     {
         if self.raw.h.count == 0 {
             return None;
         }
         let hash = MapHasher::<Q>::hash(&self.raw.shape.hasher, k, self.raw.h.hash0 as u64);
-        match self.raw.delete(hash, |x| x.borrow() == k, take_kv) {
+        match self.raw.delete(hash, |x| H::equivalent(k, x), take_kv) {
             Ok(r) => r,
             Err(e) => handle_error(e),
         }
@@ -390,34 +577,44 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, 
     pub fn entry(&mut self, key: K) -> Entry<'_, K, V, H, A, R> {
         let hash = self.hash_key(&key);
         match self.raw.find(hash, |x| *x == key) {
-            Some((b, i)) => Entry::Occupied(OccupiedEntry::new(self, hash, key, b, i)),
+            Some((b, i)) => Entry::Occupied(OccupiedEntry::new(self, hash, b, i)),
             None => Entry::Vacant(VacantEntry::new(self, hash, key)),
         }
     }
 
-    /// Inserts a key known to be absent, with its hash; returns the value's slot.
-    pub(crate) fn insert_new_hashed(&mut self, hash: u64, k: K, v: V) -> &mut V {
+    /// Inserts a key known to be absent, with its hash; returns its slot. (Go's assign, which
+    /// compares the key with every stored key of the same tophash on the way.)
+    pub(crate) fn insert_new_hashed(&mut self, hash: u64, k: K, v: V) -> (*mut u8, usize) {
         let slot = match self.raw.assign(hash, |x| *x == k) {
             Ok(s) => s,
             Err(e) => handle_error(e),
         };
+        self.fill_slot(slot, k, v)
+    }
+
+    /// Go's assign of `k → v` with `eq` as the key comparison; returns the slot it filled.
+    fn insert_slot(
+        &mut self,
+        hash: u64,
+        k: K,
+        v: V,
+        eq: impl FnMut(&K) -> bool,
+    ) -> (*mut u8, usize) {
+        let slot = match self.raw.assign(hash, eq) {
+            Ok(s) => s,
+            Err(e) => handle_error(e),
+        };
+        self.fill_slot(slot, k, v)
+    }
+
+    /// Fills a slot `assign` just returned; returns where it is.
+    fn fill_slot(&mut self, slot: Slot, k: K, v: V) -> (*mut u8, usize) {
         let (b, i) = match slot {
             Slot::Found(b, i) | Slot::New(b, i) => (b, i),
         };
-        // SAFETY: the slot was just returned by `assign`; after `fill` it is live and the
-        // exclusive borrow of `self` makes the reference unique.
-        unsafe {
-            self.fill(slot, k, v);
-            &mut *self.raw.elem_ptr(b, i)
-        }
-    }
-
-    /// Removes the entry with this hash whose key equals `k`.
-    pub(crate) fn remove_hashed(&mut self, hash: u64, k: &K) -> Option<(K, V)> {
-        match self.raw.delete(hash, |x| x == k, take_kv) {
-            Ok(r) => r,
-            Err(e) => handle_error(e),
-        }
+        // SAFETY: the slot was just returned by `assign`, with nothing in between.
+        unsafe { self.fill(slot, k, v) };
+        (b, i)
     }
 
     /// An iterator over `(&K, &V)` in Go's randomized order.
@@ -498,24 +695,56 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, 
                 if f(&*kp, &mut *vp) {
                     continue;
                 }
-                if crate::raw::KeyOps::self_equal(&self.raw.shape, &*kp) {
-                    // Go's delete(m, k), grow work included. The closure holds only the raw
-                    // pointer: the delete may clear the very slot it points to.
-                    let hash = self.hash_key(&*kp);
-                    match self
-                        .raw
-                        .delete(hash, |x| ptr::eq(x, kp) || *x == *kp, take_kv)
-                    {
-                        Ok(kv) => drop(kv),
-                        Err(e) => handle_error(e),
-                    }
-                } else {
-                    // A key like NaN cannot be found by hash (Go cannot delete it); remove it
-                    // by position instead.
-                    drop(self.raw.delete_unfindable(&it, b, i, take_kv));
-                }
+                drop(self.remove_iterated(&it, b, i));
             }
         }
+    }
+
+    /// Removes the entry an iteration (that deletes, with `hold_old` set) just returned at
+    /// (b, i): Go's `delete(m, k)` inside `range`, with its grow work; a key that cannot be
+    /// found by hash (a NaN) is removed by position instead. `None` only if the key's `Eq`
+    /// does not find the key itself (a broken `PartialEq`): then it stays.
+    ///
+    /// # Safety
+    /// `it` must be that iteration on this map, and (b, i) the live slot it just returned.
+    pub(crate) unsafe fn remove_iterated(
+        &mut self,
+        it: &RawIter,
+        b: *mut u8,
+        i: usize,
+    ) -> Option<(K, V)> {
+        // SAFETY: caller contract.
+        unsafe {
+            let kp = self.raw.key_ptr(b, i);
+            if crate::raw::KeyOps::self_equal(&self.raw.shape, &*kp) {
+                // Go's delete(m, k), grow work included. The closure holds only the raw
+                // pointer: the delete may clear the very slot it points to.
+                let hash = self.hash_key(&*kp);
+                match self
+                    .raw
+                    .delete(hash, |x| ptr::eq(x, kp) || *x == *kp, take_kv)
+                {
+                    Ok(kv) => kv,
+                    Err(e) => handle_error(e),
+                }
+            } else {
+                // A key like NaN cannot be found by hash (Go cannot delete it); remove it
+                // by position instead.
+                self.raw.delete_unfindable(it, b, i, take_kv)
+            }
+        }
+    }
+
+    /// An iterator that removes and yields the entries for which `pred` returns true, in Go's
+    /// iteration order, and keeps the others (std's `extract_if`): Go's
+    /// `for k, v := range m { if pred(k, v) { delete(m, k) } }`, one step per `next`. Dropping
+    /// it early keeps the entries not yet visited. If `pred` panics, the entry it was looking
+    /// at stays in the map.
+    pub fn extract_if<F: FnMut(&K, &mut V) -> bool>(
+        &mut self,
+        pred: F,
+    ) -> ExtractIf<'_, K, V, F, H, A, R> {
+        ExtractIf::new(self, pred)
     }
 
     /// Makes room for `additional` more entries without a load-factor grow: if `len +
@@ -530,19 +759,30 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, 
     }
 
     /// Like [`reserve`](Self::reserve), but reports a failure and then leaves the map unchanged.
+    ///
+    /// The array it asks for is the one `make(map, len + additional)` would allocate (its
+    /// buckets and the preallocated overflow buckets): when that size in bytes overflows
+    /// `isize` (Rust's limit for one allocation) the error is
+    /// [`CapacityOverflow`](crate::TryReserveErrorKind::CapacityOverflow); otherwise the
+    /// allocator is asked, and its refusal is
+    /// [`AllocError`](crate::TryReserveErrorKind::AllocError) with that request's layout.
     pub fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
         let target = self
             .len()
             .checked_add(additional)
             .ok_or(TryReserveError::capacity_overflow())?;
-        if !over_load_factor(target, self.raw.h.B) {
+        if target == 0 || (target <= self.capacity()) {
             return Ok(());
         }
-        let bytes = target.checked_mul(self.layout().bucketsize);
-        if !matches!(bytes, Some(b) if within_max_alloc(b)) {
-            return Err(TryReserveError::capacity_overflow());
+        let b = b_for_entries(target).ok_or(TryReserveError::capacity_overflow())?;
+        if b == 0 && self.raw.h.buckets.is_null() {
+            // An empty map without its first bucket: allocate it (what the first insert does,
+            // Go's `newobject(t.bucket)`).
+            let first = self.raw.alloc_heap_bucket()?;
+            self.raw.h.buckets = first;
+            return Ok(());
         }
-        let r = self.raw.rebuild(b_for_hint(target));
+        let r = self.raw.rebuild(b);
         self.raw.free_reserve();
         r
     }
@@ -551,16 +791,41 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, 
     /// `make(map, len)` would pick a smaller B, or a grow is in progress, the map is rebuilt
     /// into that array (all entries move at once), and the memory set aside for `try_*`
     /// operations is freed. The old generation of a finished grow, which later writes free a
-    /// piece at a time, is freed at once.
+    /// piece at a time, is freed at once. An empty map gives back its buckets too
+    /// (capacity 0).
     pub fn shrink_to_fit(&mut self) {
+        self.shrink_to(0);
+    }
+
+    /// Shrinks as [`shrink_to_fit`](Self::shrink_to_fit) does, but keeps room for at least
+    /// `min_capacity` entries (std's `shrink_to`): the array is the one
+    /// `make(map, max(len, min_capacity))` would allocate, if that is smaller than the current
+    /// one. It never grows the map.
+    pub fn shrink_to(&mut self, min_capacity: usize) {
         self.raw.empty_graveyard();
-        let b = b_for_hint(self.len());
-        if b < self.raw.h.B || self.raw.h.growing() {
+        let h = &self.raw.h;
+        let want = self.len().max(min_capacity);
+        let b = b_for_entries(want).unwrap_or(h.B).min(h.B);
+        let release_all = want == 0 && !h.buckets.is_null();
+        if b < h.B || h.growing() || release_all {
             if let Err(e) = self.raw.rebuild(b) {
                 handle_error(e);
             }
         }
         self.raw.free_reserve();
+    }
+
+    /// The entry for a borrowed `key` (hashbrown's `entry_ref`): the key is converted into
+    /// an owned `K` (with `K: From<&Q>`) only if a vacant entry is filled.
+    pub fn entry_ref<'b, Q: ?Sized>(&mut self, key: &'b Q) -> EntryRef<'_, 'b, K, Q, V, H, A, R>
+    where
+        H: MapLookup<K, Q>,
+    {
+        let hash = MapHasher::<Q>::hash(&self.raw.shape.hasher, key, self.raw.h.hash0 as u64);
+        match self.raw.find(hash, |x| H::equivalent(key, x)) {
+            Some((b, i)) => EntryRef::Occupied(OccupiedEntry::new(self, hash, b, i)),
+            None => EntryRef::Vacant(VacantEntryRef::new(self, hash, key)),
+        }
     }
 }
 
@@ -629,12 +894,22 @@ impl<
     }
 }
 
-#[cfg(feature = "alloc")]
-impl<K: PartialEq, V, const N: usize> From<[(K, V); N]> for GoMap<K, V>
-where
-    GoHasher: MapHasher<K>,
+impl<'a, K: PartialEq + Copy, V: Copy, H: MapHasher<K>, A: Allocator, R: RandSource>
+    Extend<&'a (K, V)> for GoMap<K, V, H, A, R>
 {
-    /// Like a Go map literal: a map with room for N entries, filled in order.
+    fn extend<T: IntoIterator<Item = &'a (K, V)>>(&mut self, iter: T) {
+        for &(k, v) in iter {
+            self.insert(k, v);
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<K: PartialEq, V, H: MapHasher<K> + DefaultMapHasher, const N: usize> From<[(K, V); N]>
+    for GoMap<K, V, H>
+{
+    /// Like a Go map literal: a map with room for N entries, filled in order. The hasher is
+    /// picked by the map's type, as for [`GoMap::new`].
     fn from(arr: [(K, V); N]) -> Self {
         let mut m = GoMap::with_capacity(N);
         m.extend(arr);
@@ -652,9 +927,8 @@ impl<K, V, H: Default, A: Allocator + Default, R: RandSource + Default> Default
 
 impl<K, Q, V, H, A: Allocator, R: RandSource> core::ops::Index<&Q> for GoMap<K, V, H, A, R>
 where
-    K: Borrow<Q>,
-    Q: ?Sized + PartialEq,
-    H: MapHasher<Q>,
+    Q: ?Sized,
+    H: MapLookup<K, Q>,
 {
     type Output = V;
     /// The value for `key`. Panics if it is absent.
@@ -696,7 +970,7 @@ where
     }
 }
 
-impl<K: PartialEq, V: PartialEq, H: MapHasher<K>, A: Allocator, R: RandSource> PartialEq
+impl<K: PartialEq, V: PartialEq, H: MapLookup<K, K>, A: Allocator, R: RandSource> PartialEq
     for GoMap<K, V, H, A, R>
 {
     /// Equal when both hold the same keys with equal values (layouts may differ).
@@ -708,4 +982,4 @@ impl<K: PartialEq, V: PartialEq, H: MapHasher<K>, A: Allocator, R: RandSource> P
     }
 }
 
-impl<K: Eq, V: Eq, H: MapHasher<K>, A: Allocator, R: RandSource> Eq for GoMap<K, V, H, A, R> {}
+impl<K: Eq, V: Eq, H: MapLookup<K, K>, A: Allocator, R: RandSource> Eq for GoMap<K, V, H, A, R> {}

@@ -737,7 +737,7 @@ fn map_mid_grow<'a>(arena: &'a Arena<'a>) -> (ArenaMap<'a>, HashMap<u64, u64>, u
     (m, model, k)
 }
 
-/// The arena runs out in the middle of a grow: `try_insert` reports the error, hands the key
+/// The arena runs out in the middle of a grow: `insert_fallible` reports the error, hands the key
 /// and value back, and leaves every byte of the map as it was; the map stays consistent and
 /// readable, and finishes its grow once memory is back.
 #[test]
@@ -760,7 +760,7 @@ fn arena_exhaustion_mid_grow() {
     for _ in 0..64 {
         let before = fingerprint(&m);
         let was_growing = m.header().growing();
-        match m.try_insert(k, 1) {
+        match m.insert_fallible(k, 1) {
             Ok(_) => {
                 model.insert(k, 1);
             }
@@ -775,7 +775,7 @@ fn arena_exhaustion_mid_grow() {
                 assert_eq!(
                     fingerprint(&m),
                     before,
-                    "a failed try_insert changed the map"
+                    "a failed insert_fallible changed the map"
                 );
                 assert_eq!(m.header().growing(), was_growing, "the grow state changed");
             }
@@ -787,7 +787,7 @@ fn arena_exhaustion_mid_grow() {
         k += 1;
     }
     assert!(failures > 0, "no write needed memory");
-    println!("{failures} of 64 try_insert calls failed, the map unchanged by each");
+    println!("{failures} of 64 insert_fallible calls failed, the map unchanged by each");
     let before = fingerprint(&m);
     let err = m.try_reserve(10_000).unwrap_err();
     assert!(matches!(err.kind(), TryReserveErrorKind::AllocError { .. }));
@@ -811,7 +811,7 @@ fn arena_exhaustion_mid_grow() {
     let victim = *model.keys().next().unwrap();
     assert_eq!(m.remove(&victim), model.remove(&victim));
     while m.header().growing() {
-        m.try_insert(k, 2).unwrap();
+        m.insert_fallible(k, 2).unwrap();
         model.insert(k, 2);
         k += 1;
     }
@@ -905,7 +905,7 @@ mod libc_alloc {
         let c = CountingAlloc::new(LibcAlloc);
         {
             let mut m: GoMap<u64, [u64; 20], GoHasher, &CountingAlloc<LibcAlloc>> =
-                GoMap::with_hasher_in(GoHasher::with_hashkey(3), &c);
+                GoMap::with_map_hasher_in(GoHasher::with_hashkey(3), &c);
             for i in 0..if cfg!(miri) { 60 } else { 5000 } {
                 m.insert(i, [i; 20]);
             }

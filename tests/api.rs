@@ -240,11 +240,11 @@ fn snapshot<K: NoUninit, V: NoUninit, H, A: gomap::alloc::Allocator, R: RandSour
     out
 }
 
-fn try_insert_all_or_nothing<K, V, H>(keys: impl Iterator<Item = (K, V)>, hasher: H)
+fn insert_fallible_all_or_nothing<K, V, H>(keys: impl Iterator<Item = (K, V)>, hasher: H)
 where
     K: NoUninit + PartialEq + Clone + std::fmt::Debug + Eq + std::hash::Hash,
     V: NoUninit + Clone + PartialEq + std::fmt::Debug,
-    H: MapHasher<K>,
+    H: MapHasher<K> + gomap::MapLookup<K, K>,
 {
     let alloc = Counting::default();
     {
@@ -256,7 +256,7 @@ where
             // First with an allocator that refuses everything.
             alloc.0.fail_after.store(1, Ordering::SeqCst);
             let before = snapshot(&m);
-            match m.try_insert(k.clone(), v.clone()) {
+            match m.insert_fallible(k.clone(), v.clone()) {
                 Err(e) => {
                     failures += 1;
                     assert!(matches!(
@@ -267,11 +267,11 @@ where
                     assert_eq!(
                         snapshot(&m),
                         before,
-                        "step {i}: a failed try_insert changed the map"
+                        "step {i}: a failed insert_fallible changed the map"
                     );
                     alloc.0.fail_after.store(0, Ordering::SeqCst);
                     assert_eq!(
-                        m.try_insert(k.clone(), v.clone()).unwrap(),
+                        m.insert_fallible(k.clone(), v.clone()).unwrap(),
                         model.insert(k, v)
                     );
                 }
@@ -305,23 +305,23 @@ fn n() -> u64 {
 }
 
 #[test]
-fn try_insert_is_all_or_nothing_pointer_free() {
+fn insert_fallible_is_all_or_nothing_pointer_free() {
     // u64→u64: pointer-free buckets, so the overflow lists must be reserved too.
-    try_insert_all_or_nothing((0..n()).map(|i| (i * 7 % 1000, i)), GoHasher::new());
+    insert_fallible_all_or_nothing((0..n()).map(|i| (i * 7 % 1000, i)), GoHasher::new());
 }
 
 #[test]
-fn try_insert_is_all_or_nothing_pointerful() {
+fn insert_fallible_is_all_or_nothing_pointerful() {
     let owned: Vec<String> = (0..n()).map(|i| format!("k{}", i % 700)).collect();
-    try_insert_all_or_nothing(
+    insert_fallible_all_or_nothing(
         owned.iter().map(|k| (k.as_str(), [1u8; 3])),
         GoHasher::new(),
     );
 }
 
 #[test]
-fn try_insert_is_all_or_nothing_indirect() {
-    try_insert_all_or_nothing(
+fn insert_fallible_is_all_or_nothing_indirect() {
+    insert_fallible_all_or_nothing(
         (0..n() / 2).map(|i| ([i as u8; 129], [i as u16; 70])),
         HashAdapter(std::collections::hash_map::RandomState::new()),
     );

@@ -19,7 +19,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use common::{check_invariants, Counting};
 use gomap::alloc::{Allocator, Arena, CountingAlloc, Global, MemStats, SizeClassAlloc};
-use gomap::{GoHasher, GoMap, HashAdapter, MapHasher, SeededRand};
+use gomap::{GoHasher, GoMap, HashAdapter, MapHasher, MapLookup, SeededRand};
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]
@@ -64,7 +64,7 @@ fn op(keys: u32) -> impl Strategy<Value = Op> {
 trait Kind {
     type K: PartialEq + Eq + Hash + Clone + Debug;
     type V: PartialEq + Clone + Debug;
-    type H: MapHasher<Self::K> + Clone;
+    type H: MapHasher<Self::K> + MapLookup<Self::K, Self::K> + Clone;
     fn key(k: u32) -> Self::K;
     fn val(v: u32) -> Self::V;
     fn hasher() -> Self::H;
@@ -207,7 +207,7 @@ fn run_in<T: Kind, A: Allocator>(
                     assert_eq!(e, f);
                 }
                 Op::TryInsert(k, v) => {
-                    let r = m.try_insert(T::key(k), T::val(v)).expect("memory");
+                    let r = m.insert_fallible(T::key(k), T::val(v)).expect("memory");
                     assert_eq!(r, model.insert(T::key(k), T::val(v)));
                 }
                 Op::Drain => {

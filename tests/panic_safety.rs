@@ -438,9 +438,9 @@ fn ops<const PAD: usize, W: Val + Clone + 'static>() -> Vec<Op<PAD, W>> {
             bounds: same,
         },
         Op {
-            name: "try_insert new",
+            name: "insert_fallible new",
             run: |o, _, _| {
-                let _ = m(o).try_insert(Key::new(NEW), W::new(NEW));
+                let _ = m(o).insert_fallible(Key::new(NEW), W::new(NEW));
             },
             bounds: plus_new,
         },

@@ -208,8 +208,11 @@ fn indirect_keys_and_values_are_dropped_and_freed() {
     let drops = Arc::new(AtomicUsize::new(0));
     let alloc = Counting::default();
     {
-        let mut m: GoMap<BigKey, [Val; 9], Std, Counting> =
-            GoMap::with_capacity_and_hasher_in(0, HashAdapter(Default::default()), alloc.clone());
+        let mut m: GoMap<BigKey, [Val; 9], Std, Counting> = GoMap::with_capacity_and_map_hasher_in(
+            0,
+            HashAdapter(Default::default()),
+            alloc.clone(),
+        );
         assert!(m.layout().indirect_key && m.layout().indirect_elem);
         let v = |id| {
             std::array::from_fn(|_| Val {
@@ -252,7 +255,7 @@ fn zero_sized_keys_and_values() {
     let alloc = Counting::default();
     {
         let mut m: GoMap<Z, Z, Std, Counting> =
-            GoMap::with_hasher_in(HashAdapter(Default::default()), alloc.clone());
+            GoMap::with_map_hasher_in(HashAdapter(Default::default()), alloc.clone());
         assert_eq!(m.layout().bucketsize, 16);
         assert!(m.insert(Z, Z).is_none());
         assert_eq!(DROPS.load(Ordering::SeqCst), 0);

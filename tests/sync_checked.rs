@@ -143,7 +143,10 @@ fn reads_overlap_reads() {
     assert_eq!(n, 100);
     assert_eq!(it.count(), 100);
     assert_eq!(
-        format!("{:?}", CheckedMap::from(GoMap::from([(1u8, 2u8)]))),
+        format!(
+            "{:?}",
+            CheckedMap::from(GoMap::<u8, u8>::from([(1u8, 2u8)]))
+        ),
         "{1: 2}"
     );
 

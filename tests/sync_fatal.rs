@@ -46,9 +46,9 @@ impl Hash for Key {
 type Map = CheckedMap<Key, u64, HashAdapter<BuildHasherDefault<DefaultHasher>>>;
 
 fn new_map() -> &'static Map {
-    Box::leak(Box::new(CheckedMap::from(GoMap::with_hasher(HashAdapter(
+    Box::leak(Box::new(CheckedMap::from(GoMap::with_hasher(
         BuildHasherDefault::default(),
-    )))))
+    ))))
 }
 
 /// How many threads are holding (inside an operation, or with an iteration alive).

@@ -272,7 +272,7 @@ impl Core {
 /// merged), falling back to the untouched end of the buffer, so freed memory is reused. Every
 /// block starts on a 16-byte boundary (or its own alignment, if larger) and its length is the
 /// request rounded up to 16, which is what `allocate` reports. When the buffer cannot serve a
-/// request, `allocate` returns `AllocError`; then a map's `try_insert`/`try_reserve` return an
+/// request, `allocate` returns `AllocError`; then a map's `insert_fallible`/`try_reserve` return an
 /// error and leave the map unchanged, and its infallible methods call `handle_alloc_error`
 /// (which aborts) — or panic without the `alloc` feature.
 ///
@@ -292,10 +292,10 @@ impl Core {
 ///     m.insert(i, i * i);
 /// }
 /// assert_eq!(m.get(&6), Some(&36));
-/// // The arena is finite: a big enough insert burst runs it out, and `try_insert` says so.
+/// // The arena is finite: a big enough insert burst runs it out, and `insert_fallible` says so.
 /// let mut failed = false;
 /// for i in 40..10_000 {
-///     if m.try_insert(i, 0).is_err() {
+///     if m.insert_fallible(i, 0).is_err() {
 ///         failed = true;
 ///         break;
 ///     }

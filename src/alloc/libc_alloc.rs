@@ -25,7 +25,7 @@ const MIN_ALIGN: usize = 2 * core::mem::size_of::<usize>();
 /// use gomap::alloc::LibcAlloc;
 /// use gomap::{GoHasher, GoMap};
 ///
-/// let mut m: GoMap<u64, u64, _, _> = GoMap::with_hasher_in(GoHasher::with_hashkey(1), LibcAlloc);
+/// let mut m: GoMap<u64, u64, _, _> = GoMap::with_map_hasher_in(GoHasher::with_hashkey(1), LibcAlloc);
 /// m.insert(1, 2);
 /// assert_eq!(m[&1], 2);
 /// ```

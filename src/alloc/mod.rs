@@ -19,7 +19,7 @@
 //! `SizeClassAlloc::stats` tells what Go's heap would have given it. Every one is usable by
 //! reference (`&A` is an allocator too), so one allocator can serve several maps.
 //!
-//! When an allocator runs out, `try_insert`/`try_reserve` return an error and leave the map
+//! When an allocator runs out, `insert_fallible`/`try_reserve` return an error and leave the map
 //! unchanged; the infallible methods call `handle_alloc_error`, which aborts (without the
 //! `alloc` feature, they panic).
 
@@ -88,3 +88,14 @@ pub type DefaultAllocator = Global;
 /// The allocator a map uses when none is named: [`NoGlobal`] without the `alloc` feature.
 #[cfg(not(feature = "alloc"))]
 pub type DefaultAllocator = NoGlobal;
+
+/// The default allocator, made in a `const` context (for `GoMap::with_hasher`).
+#[cfg(feature = "std")]
+pub(crate) const fn default_allocator() -> DefaultAllocator {
+    PageAlloc::new()
+}
+/// The default allocator, made in a `const` context (for `GoMap::with_hasher`).
+#[cfg(all(feature = "alloc", not(feature = "std")))]
+pub(crate) const fn default_allocator() -> DefaultAllocator {
+    Global
+}

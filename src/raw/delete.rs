@@ -66,6 +66,91 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
         }
     }
 
+    /// The head of the chain a lookup of `hash` searches (`find`'s choice): the old bucket
+    /// while it is not evacuated, else the current one. Null when the map has no buckets.
+    pub(crate) fn chain_head(&self, hash: u64) -> *mut u8 {
+        let h = &self.h;
+        if h.buckets.is_null() {
+            return ptr::null_mut();
+        }
+        // SAFETY: `hash & mask` indexes the current array (invariant 1), and while growing
+        // `hash & oldmask` indexes the old one (invariant 2).
+        unsafe {
+            let mut m = bucket_mask(h.B);
+            let b = self.bucket_at(h.buckets, hash as usize & m);
+            if !h.oldbuckets.is_null() {
+                if !h.same_size_grow() {
+                    m >>= 1;
+                }
+                let oldb = self.bucket_at(h.oldbuckets, hash as usize & m);
+                if !evacuated(Self::top(oldb, 0)) {
+                    return oldb;
+                }
+            }
+            b
+        }
+    }
+
+    /// Go's `mapdelete` of an entry already found, at (b, i) of the chain that starts at
+    /// `head`, for a key with `hash`: the grow work first (which may move the entry into the
+    /// new array: it is followed there, see [`Self::locate`]), then the slot is emptied as
+    /// `delete` empties it. The same bytes as `delete` with that key, without comparing keys.
+    ///
+    /// On error (the grow work's memory) the map is unchanged.
+    ///
+    /// # Safety
+    /// (b, i) must be a live slot in the chain of `head` (as `chain_head(hash)` and `find`
+    /// give them), the map unchanged since, and `hash` its key's hash.
+    pub(crate) unsafe fn delete_found<T>(
+        &mut self,
+        hash: u64,
+        head: *mut u8,
+        b: *mut u8,
+        i: usize,
+        take: impl FnOnce(*mut S::K, *mut S::V) -> T,
+    ) -> Result<T, TryReserveError> {
+        /// Parks a grow's old array (if this write finishes the grow) until the entry is
+        /// located, then hands it on; also on unwind.
+        struct Hold<'a, S: KeyOps, A: Allocator, R: RandSource> {
+            m: &'a mut RawMap<S, A, R>,
+            was: bool,
+        }
+        impl<S: KeyOps, A: Allocator, R: RandSource> Drop for Hold<'_, S, A, R> {
+            fn drop(&mut self) {
+                self.m.hold_old = self.was;
+                if !self.was {
+                    self.m.free_zombie();
+                }
+            }
+        }
+        let was = self.hold_old;
+        self.hold_old = true;
+        let hold = Hold { m: self, was };
+        let mut g = hold.m.start_write();
+        let (mut head, mut b, mut i) = (head, b, i);
+        if g.h.growing() {
+            let bucket = hash as usize & bucket_mask(g.h.B);
+            g.grow_work(bucket)?;
+            // SAFETY: caller contract; the grow work only evacuated chains (the old array is
+            // parked if the grow finished).
+            match unsafe { g.locate(head, b, i) } {
+                Some(p) => (head, b, i) = p,
+                None => unreachable!("grow work moves entries, it does not drop them"),
+            }
+        }
+        // SAFETY: (b, i) is the entry's live slot in the chain of `head`.
+        unsafe {
+            let kv = g.take_slot(b, i, take);
+            g.clear_slot(b, i);
+            g.mark_deleted(head, b, i);
+            g.h.count -= 1;
+            if g.h.count == 0 {
+                g.h.hash0 = g.rand.draw_hash0();
+            }
+            Ok(kv)
+        }
+    }
+
     /// Deletes the entry at a known slot: for keys a lookup cannot find (a NaN's hash is
     /// random, so Go cannot delete it at all). No grow work, since the key's bucket is unknown.
     ///

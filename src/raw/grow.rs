@@ -543,7 +543,12 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
             let released =
                 super::release::Released::new(core::ptr::NonNull::new_unchecked(old), old_b);
             if self.hold_old {
-                debug_assert!(self.zombie.is_none());
+                // One iteration finishes at most one grow (its deletes start none), so a
+                // parked array here belongs to an iteration that was leaked (a forgotten
+                // `ExtractIf`): nothing reads it any more.
+                if let Some(z) = self.zombie.take() {
+                    self.bury(z);
+                }
                 self.zombie = Some(released);
             } else {
                 self.bury(released);

@@ -367,13 +367,35 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
         i: usize,
         take: impl FnOnce(*mut S::K, *mut S::V) -> T,
     ) -> Option<T> {
-        let head = it.head();
-        // SAFETY: caller contract: (b, i) is in the chain of `head`, still allocated (a
+        // SAFETY: caller contract: (b, i) is in the chain of `it.head()`, still allocated (a
         // finished grow's old array is parked while `hold_old` is set).
+        unsafe {
+            let (head, b, i) = self.locate(it.head(), b, i)?;
+            Some(self.delete_at(head, b, i, take))
+        }
+    }
+
+    /// Where the entry that was at (b, i), in the chain that starts at `head`, is now: the same
+    /// slot while it is live; if its old bucket was evacuated since (the slot is marked
+    /// `EVACUATED_X`/`EVACUATED_Y`), its slot in the new array: evacuation moves a chain's
+    /// entries, in order, into the empty chains of X (same index) and Y (index + newbit), so
+    /// the j-th entry marked X is at slot j of X's chain. `None` if the entry is gone.
+    ///
+    /// # Safety
+    /// (b, i) must be a slot of the chain of `head`, in the current array or in an old array
+    /// that is still allocated (the current grow's, or one parked in `zombie`), and since
+    /// the entry was there the map may only have evacuated that chain and deleted entries.
+    pub(crate) unsafe fn locate(
+        &self,
+        head: *mut u8,
+        b: *mut u8,
+        i: usize,
+    ) -> Option<(*mut u8, *mut u8, usize)> {
+        // SAFETY: caller contract.
         unsafe {
             let t = Self::top(b, i);
             if t >= MIN_TOP_HASH {
-                return Some(self.delete_at(head, b, i, take));
+                return Some((head, b, i));
             }
             if t != EVACUATED_X && t != EVACUATED_Y {
                 return None;
@@ -419,7 +441,7 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
             if Self::top(nb, j % BUCKET_CNT) < MIN_TOP_HASH {
                 return None; // already deleted
             }
-            Some(self.delete_at(nhead, nb, j % BUCKET_CNT, take))
+            Some((nhead, nb, j % BUCKET_CNT))
         }
     }
 }

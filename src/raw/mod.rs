@@ -229,6 +229,11 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
     /// An empty map whose `hash0` is the first draw from `rand` (Go's `makemap_small`).
     pub(crate) fn new_empty(shape: S, alloc: A, rand: R) -> Self {
         let hash0 = rand.draw_hash0();
+        Self::with_hash0(hash0, shape, alloc, rand)
+    }
+
+    /// An empty map with a given `hash0`, drawing nothing (so it can be made in a `const`).
+    pub(crate) const fn with_hash0(hash0: u32, shape: S, alloc: A, rand: R) -> Self {
         RawMap {
             h: Hmap::empty(hash0),
             shape,

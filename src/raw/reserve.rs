@@ -3,7 +3,7 @@
 //! A write may allocate at several points (the first bucket, overflow buckets while
 //! evacuating, a new array when a grow starts, an overflow bucket for the new key, indirect
 //! boxes, `extra` and overflow lists, a plan buffer for very long chains). To make
-//! `try_insert` all-or-nothing, gomap first works out what the write will allocate, allocates
+//! `insert_fallible` all-or-nothing, gomap first works out what the write will allocate, allocates
 //! that into the map's reserve (memory that Go's memory does not point to), and only then runs
 //! the write, which takes from the reserve and so cannot fail.
 //!

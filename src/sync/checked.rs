@@ -1,6 +1,5 @@
 //! [`CheckedMap`]: a Go map shared by `&self` across threads, whose misuse is always detected.
 
-use core::borrow::Borrow;
 use core::cell::UnsafeCell;
 use core::fmt;
 use core::panic::Location;
@@ -9,7 +8,7 @@ use allocator_api2::alloc::Allocator;
 
 use super::fatal::{Detector, Op, ReadTicket};
 use crate::alloc::DefaultAllocator;
-use crate::hash::{GoHasher, MapHasher};
+use crate::hash::{GoHasher, MapHasher, MapLookup};
 use crate::map::GoMap;
 use crate::rand::{FastRand, RandSource};
 
@@ -264,9 +263,8 @@ impl<K, V, H, A: Allocator, R: RandSource> CheckedMap<K, V, H, A, R> {
     pub fn get<Q>(&self, k: &Q) -> Option<V>
     where
         V: Clone,
-        K: Borrow<Q>,
-        Q: ?Sized + PartialEq,
-        H: MapHasher<Q>,
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
     {
         self.read_as(Op::Get, Location::caller(), |m| m.get(k).cloned())
     }
@@ -277,9 +275,8 @@ impl<K, V, H, A: Allocator, R: RandSource> CheckedMap<K, V, H, A, R> {
     where
         K: Clone,
         V: Clone,
-        K: Borrow<Q>,
-        Q: ?Sized + PartialEq,
-        H: MapHasher<Q>,
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
     {
         self.read_as(Op::GetKeyValue, Location::caller(), |m| {
             m.get_key_value(k).map(|(k, v)| (k.clone(), v.clone()))
@@ -290,9 +287,8 @@ impl<K, V, H, A: Allocator, R: RandSource> CheckedMap<K, V, H, A, R> {
     #[track_caller]
     pub fn contains_key<Q>(&self, k: &Q) -> bool
     where
-        K: Borrow<Q>,
-        Q: ?Sized + PartialEq,
-        H: MapHasher<Q>,
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
     {
         self.read_as(Op::ContainsKey, Location::caller(), |m| m.contains_key(k))
     }
@@ -339,9 +335,8 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> CheckedMap<K
     #[track_caller]
     pub fn remove<Q>(&self, k: &Q) -> Option<V>
     where
-        K: Borrow<Q>,
-        Q: ?Sized + PartialEq,
-        H: MapHasher<Q>,
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
     {
         self.write_as(Op::Remove, Location::caller(), |m| m.remove(k))
     }
@@ -350,9 +345,8 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> CheckedMap<K
     #[track_caller]
     pub fn remove_entry<Q>(&self, k: &Q) -> Option<(K, V)>
     where
-        K: Borrow<Q>,
-        Q: ?Sized + PartialEq,
-        H: MapHasher<Q>,
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
     {
         self.write_as(Op::RemoveEntry, Location::caller(), |m| m.remove_entry(k))
     }

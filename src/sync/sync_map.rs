@@ -1,6 +1,5 @@
 //! [`SyncMap`]: Go's `sync.Map`.
 
-use core::borrow::Borrow;
 use core::fmt;
 use core::ops::Deref;
 use core::ptr;
@@ -8,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use arc_swap::{ArcSwap, ArcSwapOption, Guard};
 
-use crate::hash::{GoHasher, MapHasher};
+use crate::hash::{GoHasher, MapHasher, MapLookup};
 use crate::map::GoMap;
 
 /// Go's `sync.Map` (the algorithm of Go 1.19's `sync/map.go`, with Go 1.20's `Swap`,
@@ -357,7 +356,7 @@ impl<K, V, H: Clone> SyncMap<K, V, H> {
     pub fn with_hasher(hasher: H) -> Self {
         SyncMap {
             read: ArcSwap::from_pointee(ReadOnly {
-                m: Arc::new(GoMap::with_hasher(hasher.clone())),
+                m: Arc::new(GoMap::with_map_hasher(hasher.clone())),
                 amended: false,
             }),
             mu: Mutex::new(Dirty { m: None, misses: 0 }),
@@ -370,7 +369,7 @@ impl<K, V, H: Clone> SyncMap<K, V, H> {
 impl<K, V, H> SyncMap<K, V, H>
 where
     K: PartialEq + Clone,
-    H: MapHasher<K> + Clone,
+    H: MapHasher<K> + MapLookup<K, K> + Clone,
 {
     fn lock(&self) -> MutexGuard<'_, Dirty<K, V, H>> {
         // A panic in a key's Hash/PartialEq while the lock was held leaves the maps
@@ -400,7 +399,7 @@ where
             return;
         }
         let read = self.read.load();
-        let mut m = GoMap::with_capacity_and_hasher(read.m.len(), self.hasher.clone());
+        let mut m = GoMap::with_capacity_and_map_hasher(read.m.len(), self.hasher.clone());
         for (k, e) in read.m.iter() {
             if !e.try_expunge_locked(&self.expunged) {
                 m.insert(k.clone(), Arc::clone(e));
@@ -428,9 +427,8 @@ where
     /// Go's `Load`: the value stored for `k`.
     pub fn load<Q>(&self, k: &Q) -> Option<Value<V>>
     where
-        K: Borrow<Q>,
-        Q: ?Sized + PartialEq,
-        H: MapHasher<Q>,
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
     {
         let read = self.read.load();
         if let Some(e) = read.m.get(k) {
@@ -527,9 +525,8 @@ where
     /// Go's `LoadAndDelete`: deletes `k` and returns its value.
     pub fn load_and_delete<Q>(&self, k: &Q) -> Option<Value<V>>
     where
-        K: Borrow<Q>,
-        Q: ?Sized + PartialEq,
-        H: MapHasher<Q>,
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
     {
         let read = self.read.load();
         let e = match read.m.get(k) {
@@ -556,9 +553,8 @@ where
     /// Go's `Delete`.
     pub fn delete<Q>(&self, k: &Q)
     where
-        K: Borrow<Q>,
-        Q: ?Sized + PartialEq,
-        H: MapHasher<Q>,
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
     {
         self.load_and_delete(k);
     }
@@ -595,9 +591,8 @@ where
     /// Go 1.20's `CompareAndSwap`: stores `new` if the value for `k` equals `old`.
     pub fn compare_and_swap<Q>(&self, k: &Q, old: &V, new: V) -> bool
     where
-        K: Borrow<Q>,
-        Q: ?Sized + PartialEq,
-        H: MapHasher<Q>,
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
         V: PartialEq,
     {
         let new = Arc::new(Slot::Value(new));
@@ -627,9 +622,8 @@ where
     /// Go 1.20's `CompareAndDelete`: deletes `k` if its value equals `old`.
     pub fn compare_and_delete<Q>(&self, k: &Q, old: &V) -> bool
     where
-        K: Borrow<Q>,
-        Q: ?Sized + PartialEq,
-        H: MapHasher<Q>,
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
         V: PartialEq,
     {
         let read = self.read.load();
@@ -717,7 +711,7 @@ impl<K, V, H> fmt::Debug for SyncMap<K, V, H>
 where
     K: PartialEq + Clone + fmt::Debug,
     V: fmt::Debug,
-    H: MapHasher<K> + Clone,
+    H: MapHasher<K> + MapLookup<K, K> + Clone,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut m = f.debug_map();

@@ -38,7 +38,7 @@ pub fn readings(seed: u64) -> Readings {
 /// its sensor id. The map is unchanged by the failed insert and still readable.
 pub fn record(m: &mut Readings, batch: impl IntoIterator<Item = (u16, u32)>) -> Result<(), u16> {
     for (sensor, value) in batch {
-        if let Err(e) = m.try_insert(sensor, value) {
+        if let Err(e) = m.insert_fallible(sensor, value) {
             return Err(e.key);
         }
     }
@@ -57,7 +57,7 @@ pub fn distinct_bytes(data: &[u8], scratch: &mut [u8]) -> Option<usize> {
     )
     .ok()?;
     for &b in data {
-        seen.try_insert(b, ()).ok()?;
+        seen.insert_fallible(b, ()).ok()?;
     }
     Some(seen.len())
 }

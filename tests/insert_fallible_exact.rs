@@ -1,12 +1,12 @@
-//! `try_insert` fails only when the write really needs memory it cannot get.
+//! `insert_fallible` fails only when the write really needs memory it cannot get.
 //!
 //! A write sets aside what it will allocate before it changes anything (so a failure leaves
 //! the map untouched). That estimate must be exact: a new key that goes into a free slot, with
 //! no grow work that needs a bucket, allocates nothing and must not fail however little memory
 //! is left.
 //!
-//! The sweep runs one deterministic sequence of `try_insert`s in fixed arenas of many sizes.
-//! At each size, the first `try_insert` that fails must be one whose successful run allocates:
+//! The sweep runs one deterministic sequence of `insert_fallible`s in fixed arenas of many sizes.
+//! At each size, the first `insert_fallible` that fails must be one whose successful run allocates:
 //! the same sequence replayed with an unbounded counting allocator, the same `insert` there
 //! must allocate.
 
@@ -87,7 +87,7 @@ fn steps(n: u64) -> Vec<(bool, u64)> {
 }
 
 /// Mallocs of `insert(key(i), val(i))` after the operations `done` ran (inserts as
-/// `try_insert`s) with an unbounded allocator.
+/// `insert_fallible`s) with an unbounded allocator.
 fn mallocs_of_insert<T: Kind>(hint: usize, done: &[(bool, u64)], i: u64) -> usize {
     let alloc = Counting::default();
     let mut m: GoMap<T::K, T::V, Hb, Counting, SeededRand> = GoMap::from_parts(
@@ -98,7 +98,7 @@ fn mallocs_of_insert<T: Kind>(hint: usize, done: &[(bool, u64)], i: u64) -> usiz
     );
     for &(ins, j) in done {
         if ins {
-            assert!(m.try_insert(T::key(j), T::val(j)).is_ok());
+            assert!(m.insert_fallible(T::key(j), T::val(j)).is_ok());
         } else {
             m.remove(&T::key(j));
         }
@@ -109,7 +109,7 @@ fn mallocs_of_insert<T: Kind>(hint: usize, done: &[(bool, u64)], i: u64) -> usiz
 }
 
 /// Runs the sequence in an arena of `size` bytes, going on after failures (each of which must
-/// leave the map as it was). Returns every failing `try_insert` with the operations that had
+/// leave the map as it was). Returns every failing `insert_fallible` with the operations that had
 /// run before it. Removes are skipped while a grow is in progress: a remove then evacuates,
 /// which may need memory, and the infallible policy would abort.
 #[allow(clippy::type_complexity)]
@@ -133,12 +133,12 @@ fn failures_in_arena<T: Kind>(
     for &(ins, i) in seq {
         if ins {
             let before = (m.len(), m.header().B(), m.header().nevacuate());
-            match m.try_insert(T::key(i), T::val(i)) {
+            match m.insert_fallible(T::key(i), T::val(i)) {
                 Ok(_) => done.push((true, i)),
                 Err(e) => {
                     assert_eq!(e.key, T::key(i));
                     let after = (m.len(), m.header().B(), m.header().nevacuate());
-                    assert_eq!(after, before, "a failed try_insert changed the map");
+                    assert_eq!(after, before, "a failed insert_fallible changed the map");
                     failed.push((done.clone(), i));
                 }
             }
@@ -164,7 +164,7 @@ fn sweep<T: Kind>(what: &str) {
                 let n = mallocs_of_insert::<T>(hint, &done, i);
                 assert!(
                     n > 0,
-                    "{what}, hint {hint}, arena of {size} bytes: try_insert of key {i} after {} \
+                    "{what}, hint {hint}, arena of {size} bytes: insert_fallible of key {i} after {} \
                      operations failed, but the same insert allocates nothing",
                     done.len()
                 );
@@ -172,27 +172,27 @@ fn sweep<T: Kind>(what: &str) {
         }
     }
     println!(
-        "{what}: {failures} failing try_inserts over the arena sizes, {} distinct, each one a write that allocates",
+        "{what}: {failures} failing insert_fallibles over the arena sizes, {} distinct, each one a write that allocates",
         checked.len()
     );
     assert!(
         checked.len() > 200,
-        "{what}: too few failing try_inserts to mean anything"
+        "{what}: too few failing insert_fallibles to mean anything"
     );
 }
 
 #[test]
 #[cfg_attr(miri, ignore)]
-fn a_failing_try_insert_is_one_that_allocates() {
+fn a_failing_insert_fallible_is_one_that_allocates() {
     sweep::<Strings>("String → Vec<u8>");
     sweep::<Words>("u64 → u64 (pointer-free)");
     sweep::<BigKeys>("[u8; 200] → u32 (indirect keys)");
 }
 
 #[test]
-fn regression_try_insert_into_a_free_slot_of_a_full_arena() {
+fn regression_insert_fallible_into_a_free_slot_of_a_full_arena() {
     // A `String → Vec<u8>` map with hint 9 in a 1 KiB arena: its two buckets take 800 bytes.
-    // The first try_insert into the empty map used to fail (it always set aside an overflow
+    // The first insert_fallible into the empty map used to fail (it always set aside an overflow
     // bucket for a new key), with 16 free slots.
     let mut buf = vec![0u8; 1024];
     let arena = Arena::new(&mut buf);
@@ -203,15 +203,15 @@ fn regression_try_insert_into_a_free_slot_of_a_full_arena() {
     // Every key that lands in a bucket with a free slot goes in; the arena has no room for an
     // overflow bucket (400 bytes), so the first that needs one fails, and nothing before.
     let mut n = 0;
-    while m.try_insert(Strings::key(n), Vec::new()).is_ok() {
+    while m.insert_fallible(Strings::key(n), Vec::new()).is_ok() {
         n += 1;
         assert!(n <= 16, "more entries than slots");
     }
-    assert!(n >= 9, "only {n} try_inserts went into free slots");
+    assert!(n >= 9, "only {n} insert_fallibles went into free slots");
     let full = m
         .raw()
         .buckets()
         .any(|b| (0..8).all(|i| b.state(i).is_live()));
-    assert!(full, "the failing try_insert's bucket is full");
+    assert!(full, "the failing insert_fallible's bucket is full");
     assert_eq!(m.len() as u64, n);
 }
