@@ -36,4 +36,4 @@ mod fatal;
 mod sync_map;
 
 pub use checked::{CheckedMap, Iter};
-pub use sync_map::{SyncMap, SyncMapState, Value};
+pub use sync_map::{SyncMap, SyncMapIter, SyncMapState, Value};

@@ -351,6 +351,37 @@ impl<K, V> Default for SyncMap<K, V> {
     }
 }
 
+#[cfg(feature = "alloc")]
+impl<K: PartialEq, V> SyncMap<K, V>
+where
+    GoHasher: MapHasher<K>,
+{
+    /// An empty map with room for `capacity` keys in its dirty map, where new keys go (and
+    /// so in the read map after the dirty map is promoted). Go's `sync.Map` has no such
+    /// constructor; dashmap's `with_capacity` is the model.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self::with_capacity_and_hasher(capacity, GoHasher::new())
+    }
+}
+
+impl<K: PartialEq, V, H: MapHasher<K> + Clone> SyncMap<K, V, H> {
+    /// An empty map whose maps use `hasher`, with room for `capacity` keys in its dirty map.
+    pub fn with_capacity_and_hasher(capacity: usize, hasher: H) -> Self {
+        let m = Self::with_hasher(hasher);
+        if capacity > 0 {
+            let dirty = GoMap::with_capacity_and_map_hasher(capacity, m.hasher.clone());
+            m.lock_raw().m = Some(dirty);
+        }
+        m
+    }
+}
+
+impl<K, V, H> SyncMap<K, V, H> {
+    fn lock_raw(&self) -> MutexGuard<'_, Dirty<K, V, H>> {
+        self.mu.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 impl<K, V, H: Clone> SyncMap<K, V, H> {
     /// An empty map whose maps use `hasher`.
     pub fn with_hasher(hasher: H) -> Self {
@@ -659,6 +690,11 @@ where
     /// meanwhile may or may not be visited; a key is never visited twice; `f` may call any
     /// method of the map.
     pub fn range(&self, mut f: impl FnMut(&K, &V) -> bool) {
+        self.range_values(|k, v| f(k, &v));
+    }
+
+    /// `range`, handing over each value's handle.
+    fn range_values(&self, mut f: impl FnMut(&K, Value<V>) -> bool) {
         let mut read = self.read.load_full();
         if read.amended {
             let mut d = self.lock();
@@ -676,10 +712,85 @@ where
         }
         for (k, e) in read.m.iter() {
             if let Some(v) = e.load() {
-                if !f(k, &v) {
+                if !f(k, v) {
                     break;
                 }
             }
+        }
+    }
+
+    /// Go 1.23's `Clear`: deletes every entry. Stores that race with it may or may not
+    /// survive, as in Go. The dirty map, if there is one, is emptied in place (Go's
+    /// `clear(m.dirty)`), and `misses` restarts from 0.
+    pub fn clear(&self) {
+        let read = self.read.load();
+        if read.m.is_empty() && !read.amended {
+            // Already clear: no new read map (Go avoids the allocation too).
+            return;
+        }
+        drop(read);
+        let mut d = self.lock();
+        let read = self.read.load();
+        if !read.m.is_empty() || read.amended {
+            self.read.store(Arc::new(ReadOnly {
+                m: Arc::new(GoMap::with_map_hasher(self.hasher.clone())),
+                amended: false,
+            }));
+        }
+        if let Some(m) = d.m.as_mut() {
+            m.clear();
+        }
+        d.misses = 0;
+    }
+
+    /// The number of keys with a value, as [`range`](Self::range) would count them now
+    /// (dashmap's `len`; Go's `sync.Map` has none). O(n): it walks the read map, or, when the
+    /// dirty map holds keys the read map lacks, the dirty map under the lock. It changes
+    /// nothing (no promotion, no miss).
+    pub fn len(&self) -> usize {
+        fn live<K, V, H>(m: &Entries<K, V, H>) -> usize
+        where
+            K: PartialEq,
+            H: MapHasher<K>,
+        {
+            m.values()
+                .filter(|e| {
+                    let p = e.p.load();
+                    p.is_some() && !is_expunged(&p)
+                })
+                .count()
+        }
+        let read = self.read.load();
+        if !read.amended {
+            return live(&read.m);
+        }
+        drop(read);
+        let d = self.lock();
+        let read = self.read.load();
+        if !read.amended {
+            return live(&read.m);
+        }
+        // Amended: dirty holds every key that is not expunged.
+        d.m.as_ref().map_or(0, |m| live(m))
+    }
+
+    /// Whether no key has a value (see [`len`](Self::len)).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The entries with a value, as [`range`](Self::range) visits them (it promotes the dirty
+    /// map first, as `range` does): each key cloned, each value a [`Value`] handle. The
+    /// entries are taken when `iter` is called, so the iterator holds no lock and sees no
+    /// later store (dashmap's `iter` locks shards as it goes instead).
+    pub fn iter(&self) -> SyncMapIter<K, V> {
+        let mut out = alloc_crate::vec::Vec::new();
+        self.range_values(|k, v| {
+            out.push((k.clone(), v));
+            true
+        });
+        SyncMapIter {
+            inner: out.into_iter(),
         }
     }
 
@@ -704,6 +815,30 @@ where
             dirty_len: d.m.as_ref().map(GoMap::len),
             misses: d.misses,
         }
+    }
+}
+
+/// The iterator of [`SyncMap::iter`]: the entries that had a value when it was made.
+pub struct SyncMapIter<K, V> {
+    inner: alloc_crate::vec::IntoIter<(K, Value<V>)>,
+}
+
+impl<K, V> Iterator for SyncMapIter<K, V> {
+    type Item = (K, Value<V>);
+    fn next(&mut self) -> Option<(K, Value<V>)> {
+        self.inner.next()
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+impl<K, V> ExactSizeIterator for SyncMapIter<K, V> {}
+impl<K, V> core::iter::FusedIterator for SyncMapIter<K, V> {}
+
+impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for SyncMapIter<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.inner.as_slice()).finish()
     }
 }
 
