@@ -37,6 +37,9 @@ enum Op {
     Drain,
     Reserve(u16),
     Shrink,
+    ShrinkTo(u16),
+    ExtractIf(u32),
+    GetDisjointMut(u32, u32, u32),
 }
 
 fn op(keys: u32) -> impl Strategy<Value = Op> {
@@ -57,6 +60,9 @@ fn op(keys: u32) -> impl Strategy<Value = Op> {
         1 => Just(Op::Drain),
         1 => (0u16..range * 5).prop_map(Op::Reserve),
         1 => Just(Op::Shrink),
+        1 => (0u16..range * 5).prop_map(Op::ShrinkTo),
+        2 => (2u32..7).prop_map(Op::ExtractIf),
+        4 => (0..keys, 0..keys, 0..keys).prop_map(|(a, b, c)| Op::GetDisjointMut(a, b, c)),
     ]
 }
 
@@ -220,9 +226,40 @@ fn run_in<T: Kind, A: Allocator>(
                 }
                 Op::Reserve(n) => {
                     m.reserve(n as usize);
+                    assert!(m.capacity() >= m.len() + n as usize, "reserve makes room");
                 }
                 Op::Shrink => {
                     m.shrink_to_fit();
+                    assert!(m.capacity() >= m.len());
+                }
+                Op::ShrinkTo(n) => {
+                    let before = m.capacity();
+                    m.shrink_to(n as usize);
+                    model.shrink_to(n as usize);
+                    let cap = m.capacity();
+                    assert!(cap >= m.len() && cap >= before.min(n as usize) && cap <= before);
+                }
+                Op::ExtractIf(p) => {
+                    let pick = |k: &T::K| format!("{k:?}").len() as u32 % p == 0;
+                    let got: HashMap<T::K, T::V> = m.extract_if(|k, _| pick(k)).collect();
+                    let want: HashMap<T::K, T::V> = model.extract_if(|k, _| pick(k)).collect();
+                    assert_eq!(got, want, "extract_if takes what std's takes");
+                }
+                Op::GetDisjointMut(a, b, c) => {
+                    let (a, b, c) = (T::key(a), T::key(b), T::key(c));
+                    let got = catch_unwind(AssertUnwindSafe(|| {
+                        m.get_disjoint_mut([&a, &b, &c]).map(|v| v.cloned())
+                    }));
+                    let want = catch_unwind(AssertUnwindSafe(|| {
+                        model.get_disjoint_mut([&a, &b, &c]).map(|v| v.cloned())
+                    }));
+                    match (got, want) {
+                        (Ok(g), Ok(w)) => assert_eq!(g, w),
+                        (Err(_), Err(_)) => {} // both panic on keys that find one entry
+                        (g, w) => {
+                            panic!("get_disjoint_mut: {:?} against std's {:?}", g.ok(), w.ok())
+                        }
+                    }
                 }
             }
             check_invariants(&m);
@@ -634,4 +671,174 @@ alloc_models! {
     FixedArena => arena;
     #[cfg(feature = "libc")]
     Libc => libc_alloc;
+}
+
+// ---------------------------------------------------------------------------------------------
+// GoSet against std's HashSet.
+
+#[derive(Clone, Debug)]
+enum SetOp {
+    Insert(u32),
+    InsertRange(u32, u16),
+    Remove(u32),
+    Take(u32),
+    Replace(u32),
+    Contains(u32),
+    Retain(u32),
+    ExtractIf(u32),
+    /// Builds a second set of `n` values from `k` on (step 3) and compares every set
+    /// operation with it.
+    Ops(u32, u16),
+    ShrinkTo(u16),
+    Clear,
+    Drain,
+}
+
+fn set_ops() -> impl Strategy<Value = Vec<SetOp>> {
+    let keys = if cfg!(miri) { 200u32 } else { 2000 };
+    let range = if cfg!(miri) { 30u16 } else { 300 };
+    let op = prop_oneof![
+        30 => (0..keys).prop_map(SetOp::Insert),
+        6 => (0..keys, 1u16..range).prop_map(|(k, n)| SetOp::InsertRange(k, n)),
+        12 => (0..keys).prop_map(SetOp::Remove),
+        4 => (0..keys).prop_map(SetOp::Take),
+        4 => (0..keys).prop_map(SetOp::Replace),
+        10 => (0..keys).prop_map(SetOp::Contains),
+        2 => (2u32..7).prop_map(SetOp::Retain),
+        2 => (2u32..7).prop_map(SetOp::ExtractIf),
+        4 => (0..keys, 0u16..range).prop_map(|(k, n)| SetOp::Ops(k, n)),
+        1 => (0u16..range * 4).prop_map(SetOp::ShrinkTo),
+        1 => Just(SetOp::Clear),
+        1 => Just(SetOp::Drain),
+    ];
+    let len = if cfg!(miri) { 1..40 } else { 1..300 };
+    proptest::collection::vec(op, len)
+}
+
+type Set = gomap::GoSet<u64, GoHasher, Global, SeededRand>;
+
+fn new_set(seed: u64) -> Set {
+    gomap::GoSet::from_parts(
+        0,
+        GoHasher::with_hashkey(seed | 1),
+        Global,
+        SeededRand::new(seed),
+    )
+}
+
+fn sorted_vec<'a>(it: impl Iterator<Item = &'a u64>) -> Vec<u64> {
+    let mut v: Vec<u64> = it.copied().collect();
+    v.sort_unstable();
+    v
+}
+
+fn run_set(ops: &[SetOp], seed: u64) {
+    use std::collections::HashSet;
+    let key = |k: u32| k as u64 * 0x9e37_79b9;
+    let mut s = new_set(seed);
+    let mut model: HashSet<u64> = HashSet::new();
+    for op in ops {
+        match *op {
+            SetOp::Insert(k) => assert_eq!(s.insert(key(k)), model.insert(key(k))),
+            SetOp::InsertRange(k, n) => {
+                for k in k..k + n as u32 {
+                    assert_eq!(s.insert(key(k)), model.insert(key(k)));
+                }
+            }
+            SetOp::Remove(k) => assert_eq!(s.remove(&key(k)), model.remove(&key(k))),
+            SetOp::Take(k) => assert_eq!(s.take(&key(k)), model.take(&key(k))),
+            SetOp::Replace(k) => assert_eq!(s.replace(key(k)), model.replace(key(k))),
+            SetOp::Contains(k) => {
+                assert_eq!(s.contains(&key(k)), model.contains(&key(k)));
+                assert_eq!(s.get(&key(k)), model.get(&key(k)));
+            }
+            SetOp::Retain(p) => {
+                s.retain(|v| v % p as u64 != 0);
+                model.retain(|v| v % p as u64 != 0);
+            }
+            SetOp::ExtractIf(p) => {
+                let got: HashSet<u64> = s.extract_if(|v| v % p as u64 == 1).collect();
+                let want: HashSet<u64> = model.extract_if(|v| v % p as u64 == 1).collect();
+                assert_eq!(got, want);
+            }
+            SetOp::Ops(k, n) => {
+                let mut o = new_set(seed ^ 0x55);
+                let mut om: HashSet<u64> = HashSet::new();
+                for i in 0..n as u32 {
+                    o.insert(key(k + 3 * i));
+                    om.insert(key(k + 3 * i));
+                }
+                assert_eq!(sorted_vec(s.union(&o)), sorted_vec(model.union(&om)));
+                assert_eq!(
+                    sorted_vec(s.intersection(&o)),
+                    sorted_vec(model.intersection(&om))
+                );
+                assert_eq!(
+                    sorted_vec(s.difference(&o)),
+                    sorted_vec(model.difference(&om))
+                );
+                assert_eq!(
+                    sorted_vec(o.difference(&s)),
+                    sorted_vec(om.difference(&model))
+                );
+                assert_eq!(
+                    sorted_vec(s.symmetric_difference(&o)),
+                    sorted_vec(model.symmetric_difference(&om))
+                );
+                assert_eq!(s.is_disjoint(&o), model.is_disjoint(&om));
+                assert_eq!(s.is_subset(&o), model.is_subset(&om));
+                assert_eq!(s.is_superset(&o), model.is_superset(&om));
+                assert_eq!(
+                    sorted_vec((&s | &o).iter()),
+                    sorted_vec((&model | &om).iter())
+                );
+                assert_eq!(
+                    sorted_vec((&s & &o).iter()),
+                    sorted_vec((&model & &om).iter())
+                );
+                assert_eq!(
+                    sorted_vec((&s - &o).iter()),
+                    sorted_vec((&model - &om).iter())
+                );
+                assert_eq!(
+                    sorted_vec((&s ^ &o).iter()),
+                    sorted_vec((&model ^ &om).iter())
+                );
+                check_invariants(o.as_map());
+            }
+            SetOp::ShrinkTo(n) => {
+                let before = s.capacity();
+                s.shrink_to(n as usize);
+                model.shrink_to(n as usize);
+                let cap = s.capacity();
+                assert!(cap >= s.len() && cap >= before.min(n as usize) && cap <= before);
+            }
+            SetOp::Clear => {
+                s.clear();
+                model.clear();
+            }
+            SetOp::Drain => {
+                let got: HashSet<u64> = s.drain().collect();
+                assert_eq!(got, std::mem::take(&mut model));
+            }
+        }
+        check_invariants(s.as_map());
+        assert_eq!(s.len(), model.len());
+        assert_eq!(
+            sorted_vec(s.iter()),
+            sorted_vec(model.iter()),
+            "after {op:?}"
+        );
+    }
+    let rest: HashSet<u64> = s.into_iter().collect();
+    assert_eq!(rest, model);
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn model_go_set(ops in set_ops(), seed in any::<u64>()) {
+        run_set(&ops, seed);
+    }
 }

@@ -156,6 +156,13 @@ impl<const PAD: usize> Clone for Key<PAD> {
     }
 }
 
+/// `entry_ref` turns the lookup key into a stored one by cloning it.
+impl<const PAD: usize> From<&Key<PAD>> for Key<PAD> {
+    fn from(k: &Key<PAD>) -> Self {
+        k.clone()
+    }
+}
+
 /// A value that knows its key's id.
 trait Val: Sized {
     fn new(id: u64) -> Self;
@@ -552,6 +559,127 @@ fn ops<const PAD: usize, W: Val + Clone + 'static>() -> Vec<Op<PAD, W>> {
             run: |o, _, _| drop(o.take()),
             bounds: gone,
         },
+        Op {
+            name: "std try_insert new",
+            run: |o, _, _| {
+                let _ = m(o).try_insert(Key::new(NEW), W::new(NEW));
+            },
+            bounds: plus_new,
+        },
+        Op {
+            name: "insert_unique_unchecked",
+            run: |o, _, _| {
+                // SAFETY: NEW is not in the map.
+                unsafe { m(o).insert_unique_unchecked(Key::new(NEW), W::new(NEW)) };
+            },
+            bounds: plus_new,
+        },
+        Op {
+            name: "entry insert_entry",
+            run: |o, _, _| {
+                m(o).entry(Key::new(NEW)).insert_entry(W::new(NEW));
+            },
+            bounds: plus_new,
+        },
+        Op {
+            name: "entry_ref or_insert_with",
+            run: |o, _, _| {
+                m(o).entry_ref(&Key::new(NEW))
+                    .or_insert_with(|| W::new(NEW));
+            },
+            bounds: plus_new,
+        },
+        Op {
+            name: "entry remove",
+            run: |o, ids, removed| {
+                for id in ids.iter().take(3) {
+                    removed.borrow_mut().insert(*id);
+                    if let gomap::Entry::Occupied(e) = m(o).entry(Key::new(*id)) {
+                        e.remove();
+                    }
+                }
+            },
+            bounds: minus_removed,
+        },
+        Op {
+            name: "entry_ref remove",
+            run: |o, ids, removed| {
+                for id in ids.iter().take(3) {
+                    removed.borrow_mut().insert(*id);
+                    if let gomap::EntryRef::Occupied(e) = m(o).entry_ref(&Key::new(*id)) {
+                        e.remove_entry();
+                    }
+                }
+            },
+            bounds: minus_removed,
+        },
+        Op {
+            name: "and_replace_entry_with",
+            run: |o, ids, removed| {
+                for (n, id) in ids.iter().take(4).enumerate() {
+                    // Keep every other entry (a new value), remove the rest. A panic in the
+                    // closure (the old value's drop) removes the entry too.
+                    removed.borrow_mut().insert(*id);
+                    m(o).entry(Key::new(*id)).and_replace_entry_with(|k, v| {
+                        drop(v);
+                        (n % 2 == 0).then(|| W::new(k.id))
+                    });
+                    if n % 2 == 0 {
+                        removed.borrow_mut().remove(id);
+                    }
+                }
+            },
+            bounds: minus_removed,
+        },
+        Op {
+            name: "extract_if",
+            run: |o, _, removed| {
+                m(o).extract_if(|k, _| {
+                    let take = k.id % 3 == 0;
+                    if take {
+                        removed.borrow_mut().insert(k.id);
+                    }
+                    take
+                })
+                .for_each(drop);
+            },
+            bounds: minus_removed,
+        },
+        Op {
+            name: "extract_if dropped early",
+            run: |o, _, removed| {
+                let mut it = m(o).extract_if(|k, _| {
+                    removed.borrow_mut().insert(k.id);
+                    true
+                });
+                let _ = it.next();
+                let _ = it.next();
+            },
+            bounds: |before, removed, panicked| {
+                // Only what the predicate saw can be gone; its last pick may not be yet.
+                minus_removed(before, removed, true).map(|b| {
+                    let _ = panicked;
+                    b
+                })
+            },
+        },
+        Op {
+            name: "shrink_to",
+            run: |o, _, _| m(o).shrink_to(10),
+            bounds: same,
+        },
+        Op {
+            name: "get_disjoint_mut",
+            run: |o, ids, _| {
+                let first = ids.iter().next().copied().unwrap_or(NEW);
+                let [a, b] = m(o).get_disjoint_mut([&Key::new(first), &Key::new(NEW + 1)]);
+                assert!(b.is_none());
+                if let Some(a) = a {
+                    *a = W::new(first);
+                }
+            },
+            bounds: same,
+        },
     ]
 }
 
@@ -877,4 +1005,262 @@ fn regression_drain_of_growing_map_with_panicking_hash() {
     drop(m);
     assert_all_dropped_once();
     alloc.assert_no_leak();
+}
+
+// ----- GoSet ----------------------------------------------------------------------------------
+
+type Set = gomap::GoSet<Key<0>, Hb, Counting, SeededRand>;
+
+/// A set in `state` (the same states as the maps'), with its ids.
+fn build_set(state: State, alloc: &Counting) -> (Set, BTreeSet<u64>) {
+    let (m, ids) = build::<0, Z>(state, alloc);
+    // The same keys, in a set of their own (Go's map[K]struct{}).
+    let mut s: Set =
+        gomap::GoSet::from_parts(0, HashAdapter::default(), alloc.clone(), SeededRand::new(2));
+    let mut id = 0;
+    while s.len() < ids.len() || (matches!(state, State::MidGrow) && !s.header().growing()) {
+        s.insert(Key::new(id));
+        id += 1;
+    }
+    drop(m);
+    let ids = s.iter().map(|k| k.id).collect();
+    (s, ids)
+}
+
+type SetOpFn = fn(&mut Option<Set>, &BTreeSet<u64>, &RefCell<BTreeSet<u64>>);
+
+fn set_ops() -> Vec<(
+    &'static str,
+    SetOpFn,
+    fn(&BTreeSet<u64>, &BTreeSet<u64>, bool) -> Option<Bounds>,
+)> {
+    fn s(o: &mut Option<Set>) -> &mut Set {
+        o.as_mut().unwrap()
+    }
+    vec![
+        (
+            "insert new",
+            |o, _, _| drop(s(o).insert(Key::new(NEW))),
+            plus_new,
+        ),
+        (
+            "insert existing",
+            |o, ids, _| {
+                if let Some(&id) = ids.iter().next() {
+                    s(o).insert(Key::new(id));
+                }
+            },
+            same,
+        ),
+        (
+            "replace existing",
+            |o, ids, _| {
+                if let Some(&id) = ids.iter().next() {
+                    drop(s(o).replace(Key::new(id)));
+                }
+            },
+            same,
+        ),
+        (
+            "remove and take",
+            |o, ids, removed| {
+                for (n, id) in ids.iter().take(4).enumerate() {
+                    removed.borrow_mut().insert(*id);
+                    if n % 2 == 0 {
+                        s(o).remove(&Key::new(*id));
+                    } else {
+                        drop(s(o).take(&Key::new(*id)));
+                    }
+                }
+            },
+            minus_removed,
+        ),
+        (
+            "retain",
+            |o, _, removed| {
+                s(o).retain(|k| {
+                    let keep = k.id % 3 != 0;
+                    if !keep {
+                        removed.borrow_mut().insert(k.id);
+                    }
+                    keep
+                });
+            },
+            minus_removed,
+        ),
+        (
+            "extract_if",
+            |o, _, removed| {
+                s(o).extract_if(|k| {
+                    let take = k.id % 2 == 0;
+                    if take {
+                        removed.borrow_mut().insert(k.id);
+                    }
+                    take
+                })
+                .for_each(drop);
+            },
+            minus_removed,
+        ),
+        (
+            "contains and get",
+            |o, ids, _| {
+                for id in ids.iter().take(3) {
+                    assert!(s(o).contains(&Key::new(*id)) && s(o).get(&Key::new(*id)).is_some());
+                }
+            },
+            same,
+        ),
+        (
+            "set operations",
+            |o, _, _| {
+                let set = s(o);
+                let other: Set = {
+                    let mut t: Set = gomap::GoSet::from_parts(
+                        0,
+                        HashAdapter::default(),
+                        set.allocator().clone(),
+                        SeededRand::new(3),
+                    );
+                    for id in 0..6 {
+                        t.insert(Key::new(id * 2));
+                    }
+                    t
+                };
+                let n = set.union(&other).count()
+                    + set.intersection(&other).count()
+                    + set.difference(&other).count()
+                    + set.symmetric_difference(&other).count();
+                assert!(n >= set.len());
+                let u: gomap::GoSet<Key<0>, Hb, Counting, SeededRand> =
+                    set.union(&other).cloned().collect();
+                assert!(u.len() >= set.len());
+                let _ = set.is_subset(&other) || set.is_disjoint(&other);
+            },
+            same,
+        ),
+        (
+            "reserve and shrink_to",
+            |o, _, _| {
+                s(o).reserve(200);
+                s(o).shrink_to(5);
+            },
+            same,
+        ),
+        (
+            "clone",
+            |o, ids, _| assert_eq!(s(o).clone().len(), ids.len()),
+            same,
+        ),
+        (
+            "drain",
+            |o, _, _| {
+                let mut d = s(o).drain();
+                let _ = d.next();
+            },
+            emptied,
+        ),
+        ("clear", |o, _, _| s(o).clear(), emptied),
+        (
+            "into_iter",
+            |o, _, _| {
+                let mut it = o.take().unwrap().into_iter();
+                let _ = it.next();
+            },
+            gone,
+        ),
+    ]
+}
+
+/// The four points, on a set that survived an operation.
+fn check_set_after(set: &mut Set, b: &Bounds, what: &str) {
+    assert!(
+        !set.header().flags().contains(Flags::HASH_WRITING),
+        "{what}: HASH_WRITING left set"
+    );
+    check_invariants(set.as_map());
+    let mut seen = BTreeSet::new();
+    for k in set.iter() {
+        assert!(seen.insert(k.id), "{what}: {} visited twice", k.id);
+    }
+    assert_eq!(
+        set.len(),
+        seen.len(),
+        "{what}: len() is not what iteration visits"
+    );
+    assert!(
+        b.must.is_subset(&seen),
+        "{what}: values lost: {:?}",
+        b.must.difference(&seen).collect::<Vec<_>>()
+    );
+    assert!(
+        seen.is_subset(&b.may),
+        "{what}: values appeared: {:?}",
+        seen.difference(&b.may).collect::<Vec<_>>()
+    );
+    for id in &seen {
+        assert!(
+            set.contains(&Key::new(*id)),
+            "{what}: {id} visited but not found"
+        );
+    }
+    let n = set.len();
+    let extra = if cfg!(miri) { 10 } else { 2 * n as u64 + 20 };
+    for id in 0..extra {
+        set.insert(Key::new(2_000_000 + id));
+    }
+    for id in 0..extra / 2 {
+        assert!(set.remove(&Key::new(2_000_000 + id)));
+    }
+    check_invariants(set.as_map());
+    assert_eq!(
+        set.len() as u64,
+        n as u64 + extra - extra / 2,
+        "{what}: len after reuse"
+    );
+}
+
+#[test]
+fn sweep_go_set() {
+    for state in [State::Small, State::MidGrow] {
+        let mut caught = [0; 4];
+        for fault in [Fault::Hash, Fault::Eq, Fault::Clone, Fault::Drop] {
+            for (name, run, bounds) in set_ops() {
+                let mut n = 1;
+                loop {
+                    let alloc = Counting::default();
+                    let (set, ids) = build_set(state, &alloc);
+                    let mut slot = Some(set);
+                    let removed = RefCell::new(BTreeSet::new());
+                    arm(fault, n);
+                    let r = catch_unwind(AssertUnwindSafe(|| run(&mut slot, &ids, &removed)));
+                    disarm();
+                    let what = format!("set {state:?} {name} {fault:?} panic at call {n}");
+                    if let Some(b) = bounds(&ids, &removed.borrow(), r.is_err()) {
+                        check_set_after(slot.as_mut().expect("the set is still there"), &b, &what);
+                    }
+                    drop(slot);
+                    assert_eq!(
+                        BAD_DROPS.with(|b| b.get()),
+                        0,
+                        "{what}: an object was dropped twice"
+                    );
+                    assert_eq!(live_objects(), 0, "{what}: objects leaked");
+                    alloc.assert_no_leak();
+                    if r.is_ok() {
+                        break;
+                    }
+                    caught[fault as usize] += 1;
+                    n += if cfg!(miri) && n > 3 { n / 2 } else { 1 };
+                    assert!(n < 100_000, "{name} never completed");
+                }
+            }
+        }
+        println!("set {state:?}: panics caught (hash, eq, clone, drop): {caught:?}");
+        assert!(
+            caught[Fault::Hash as usize] > 0
+                && caught[Fault::Eq as usize] > 0
+                && caught[Fault::Clone as usize] > 0
+        );
+    }
 }
