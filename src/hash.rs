@@ -241,7 +241,19 @@ pub fn fastrand64() -> u64 {
 ///
 /// Other key types (your own `#[derive(Hash, PartialEq, Eq)]` structs, tuples, ...) go through
 /// [`HashAdapter`]: `GoMap<K, V, HashAdapter<RandomState>>`, or its short name
-/// [`GoHashMap<K, V>`](crate::GoHashMap).
+/// [`GoHashMap<K, V>`](crate::GoHashMap). Inserting one into a Go-hashed map does not
+/// compile, and the error says so (`GoKey` is not implemented, with a note naming
+/// `HashAdapter`):
+///
+/// ```compile_fail
+/// use gomap::GoMap;
+///
+/// #[derive(Hash, PartialEq, Eq)]
+/// struct K(u32, u32);
+///
+/// let mut m: GoMap<K, u8> = GoMap::new();
+/// m.insert(K(1, 2), 3); // error: `K` is not a key type Go's hash knows (`GoKey`)
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a key type Go's hash knows (`GoKey`)",
     label = "Go's own hasher (`GoHasher`, the default of `GoMap<K, V>`) cannot hash `{Self}`",

@@ -39,7 +39,7 @@ pub(crate) fn take_kv<K, V>(k: *mut K, v: *mut V) -> (K, V) {
 /// ```
 /// use gomap::GoMap;
 ///
-/// let mut m = GoMap::new();
+/// let mut m: GoMap<u64, &str> = GoMap::new(); // the type picks Go's hasher
 /// m.insert(1u64, "one");
 /// m.insert(2u64, "two");
 /// assert_eq!(m.get(&1), Some(&"one"));

@@ -224,7 +224,8 @@ fn occupied_entry_remove_mid_grow_is_a_go_delete() {
     // The entry's removal does the grow work first, then deletes where the entry went: the
     // same memory as `remove` of the key.
     let n = det_growing_map().len() as u64;
-    for k in 0..n {
+    // Every key natively; under Miri, every 9th (each case builds two maps of 60 entries).
+    for k in (0..n).step_by(if cfg!(miri) { 9 } else { 1 }) {
         let mut a = det_growing_map();
         let mut b = det_growing_map();
         assert_eq!(dump(&a), dump(&b));
@@ -456,6 +457,7 @@ fn go_hash_map_is_std_constructible() {
     let f: GoHashMap<i32, i32> =
         GoHashMap::with_capacity_in(5, gomap::alloc::DefaultAllocator::default());
     let g = GoHashMap::from([(1, "x")]);
+    #[allow(clippy::declare_interior_mutable_const)] // as std's test: each use is a new map
     const H: GoHashMap<u8, u8, BuildHasherDefault<DefaultHasher>> =
         GoHashMap::with_hasher(BuildHasherDefault::new());
     let mut h = H;

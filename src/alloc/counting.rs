@@ -59,7 +59,7 @@ pub struct MemStats {
 ///
 /// let counting = CountingAlloc::new(Global);
 /// {
-///     let mut m: GoMap<u64, u64, _, _> = GoMap::new_in(&counting);
+///     let mut m: GoMap<u64, u64, gomap::GoHasher, _> = GoMap::new_in(&counting);
 ///     for i in 0..100 {
 ///         m.insert(i, i);
 ///     }

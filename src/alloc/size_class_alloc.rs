@@ -188,7 +188,7 @@ pub struct SizeClassStats {
 /// // SAFETY: `block` was allocated above with this layout.
 /// unsafe { classes.deallocate(block.cast(), Layout::from_size_align(104, 8).unwrap()) };
 ///
-/// let mut m: GoMap<u64, [u8; 3], _, _> = GoMap::new_in(&classes);
+/// let mut m: GoMap<u64, [u8; 3], gomap::GoHasher, _> = GoMap::new_in(&classes);
 /// for i in 0..1000 {
 ///     m.insert(i, [1, 2, 3]);
 /// }
