@@ -10,9 +10,9 @@ pub struct TryReserveError {
 }
 
 /// Details of a [`TryReserveError`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum TryReserveErrorKind {
-    /// The size computation overflowed, or a bucket array would exceed Go's `maxAlloc`.
+    /// The size of what was asked for overflows `isize` (or the entry count overflows).
     CapacityOverflow,
     /// The allocator returned an error for this request.
     AllocError {
@@ -32,9 +32,9 @@ impl TryReserveError {
             kind: TryReserveErrorKind::AllocError { layout },
         }
     }
-    /// What went wrong.
-    pub fn kind(&self) -> &TryReserveErrorKind {
-        &self.kind
+    /// What went wrong (by value, as std's `TryReserveError::kind`).
+    pub fn kind(&self) -> TryReserveErrorKind {
+        self.kind
     }
 }
 

@@ -183,7 +183,7 @@ fn reserve_and_shrink() {
     assert!((n - 10..n).all(|i| m.get(&i) == Some(&i)));
     check_invariants(&m);
     let e = m.try_reserve(usize::MAX).unwrap_err();
-    assert_eq!(e.kind(), &TryReserveErrorKind::CapacityOverflow);
+    assert_eq!(e.kind(), TryReserveErrorKind::CapacityOverflow);
     assert!(e.to_string().contains("capacity overflow"));
     // Shrinking finishes a grow in progress.
     let mut g: GoMap<u64, u64> = GoMap::new();

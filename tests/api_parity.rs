@@ -99,7 +99,7 @@ fn reserve_makes_capacity_and_try_reserve_reports_real_sizes() {
     assert!(m.capacity() >= 100);
     // usize::MAX entries: the count itself overflows.
     let e = m.try_reserve(usize::MAX).unwrap_err();
-    assert_eq!(e.kind(), &TryReserveErrorKind::CapacityOverflow);
+    assert_eq!(e.kind(), TryReserveErrorKind::CapacityOverflow);
     // usize::MAX / 16 entries of u8 → u8 need B = 58: 2^58 buckets of 32 bytes plus 2^54
     // preallocated ones, 2^63 + 2^59 bytes, more than isize::MAX: an overflow, by std's rule.
     let l = m.layout();
@@ -107,7 +107,7 @@ fn reserve_makes_capacity_and_try_reserve_reports_real_sizes() {
     assert_eq!(gomap::layout::b_for_entries(usize::MAX / 16), Some(58));
     assert!(l.array_bytes(58).is_none_or(|b| b > isize::MAX as usize));
     let e = m.try_reserve(usize::MAX / 16).unwrap_err();
-    assert_eq!(e.kind(), &TryReserveErrorKind::CapacityOverflow);
+    assert_eq!(e.kind(), TryReserveErrorKind::CapacityOverflow);
     // usize::MAX / 64: B = 56, 2^61 + 2^57 bytes: a size Rust allows, so the allocator is
     // asked, and refuses; the error names the array's real layout.
     #[cfg(not(miri))]
