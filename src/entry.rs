@@ -146,6 +146,12 @@ impl<'a, K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> Entry<'a
         }
     }
 
+    /// Sets the value and returns the occupied entry: hashbrown's name for
+    /// [`insert_entry`](Self::insert_entry).
+    pub fn insert(self, value: V) -> OccupiedEntry<'a, K, V, H, A, R> {
+        self.insert_entry(value)
+    }
+
     /// If the key is present, calls `f` with the key and the value, and keeps what it returns
     /// as the new value, or removes the entry if it returns `None` (hashbrown's
     /// `Entry::and_replace_entry_with`). A vacant entry is returned as it is.

@@ -372,6 +372,30 @@ impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
         slots.map(|s| s.map(|(b, i)| unsafe { &mut *self.raw.elem_ptr(b, i) }))
     }
 
+    /// The stored keys and the values of `N` keys at once, the values mutably (hashbrown's
+    /// `get_disjoint_key_value_mut`): `None` for a key that is absent.
+    ///
+    /// Panics if two of the keys find the same entry.
+    pub fn get_disjoint_key_value_mut<Q, const N: usize>(
+        &mut self,
+        ks: [&Q; N],
+    ) -> [Option<(&K, &mut V)>; N]
+    where
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
+    {
+        let slots = ks.map(|k| self.find(k));
+        for (j, s) in slots.iter().enumerate() {
+            if s.is_some() && slots[..j].contains(s) {
+                panic!("gomap: get_disjoint_key_value_mut: duplicate keys found");
+            }
+        }
+        // SAFETY: as in `get_disjoint_mut`; the keys are only shared.
+        slots.map(|s| {
+            s.map(|(b, i)| unsafe { (&*self.raw.key_ptr(b, i), &mut *self.raw.elem_ptr(b, i)) })
+        })
+    }
+
     /// [`get_disjoint_mut`](Self::get_disjoint_mut) without the check that the keys find
     /// distinct entries (std's `get_disjoint_unchecked_mut`).
     ///
