@@ -390,9 +390,12 @@ impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
                 panic!("gomap: get_disjoint_key_value_mut: duplicate keys found");
             }
         }
-        // SAFETY: as in `get_disjoint_mut`; the keys are only shared.
         slots.map(|s| {
-            s.map(|(b, i)| unsafe { (&*self.raw.key_ptr(b, i), &mut *self.raw.elem_ptr(b, i)) })
+            s.map(|(b, i)| {
+                // SAFETY: every slot is live and they are pairwise distinct (checked above),
+                // so the value references do not alias; the keys are only shared.
+                unsafe { (&*self.raw.key_ptr(b, i), &mut *self.raw.elem_ptr(b, i)) }
+            })
         })
     }
 
