@@ -7,6 +7,9 @@
 //! and `crate::` paths resolve: this file provides the small local equivalents.
 // The port keeps hashbrown's code as it is, including what clippy would phrase differently.
 #![allow(clippy::all)]
+// hashbrown's unsafe blocks (insert_unique_unchecked, its test allocator) are kept as written,
+// without the `// SAFETY:` comments this project writes for its own code.
+#![allow(clippy::undocumented_unsafe_blocks)]
 // Constants used only by the tests left out, and `#![expect(deprecated)] //rand` for rand
 // methods that the local `Rng` does not deprecate.
 #![allow(dead_code, unfulfilled_lint_expectations)]
