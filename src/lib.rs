@@ -25,7 +25,9 @@
 //! * [`layout`]: the one model of the memory (offsets, sizes, tophash states, flag bits).
 //! * [`hash`]: Go's hash functions and the traits that connect keys to them.
 //! * `raw` (private): the unsafe runtime, Go's functions under Go's names.
-//! * [`GoMap`]: the safe API, modelled on `std::collections::HashMap`.
+//! * [`GoMap`]: the safe API, with std's and hashbrown's `HashMap` API; [`GoHashMap`] is it
+//!   with std's hasher. [`GoSet`] is Go's `map[T]struct{}` with std's `HashSet` API. The
+//!   `serde` feature serializes both, and snapshots.
 //! * [`view`]: a read-only view of the raw memory.
 //! * [`alloc`]: every byte goes through an [`allocator_api2`] allocator; Go's malloc size
 //!   classes, and allocators that make that useful: Go's heap sizes ([`alloc::SizeClassAlloc`]),

@@ -22,7 +22,7 @@ use crate::rand::{FastRand, RandSource};
 ///
 /// `insert` is Go's `m[v] = struct{}{}`: for Go's float and string keys an equal value
 /// replaces the stored one (Go's `needkeyupdate`), as [`GoMap::insert`] does; with
-/// [`HashAdapter`](crate::HashAdapter) keys, the stored value stays, as in std.
+/// `HashAdapter` keys, the stored value stays, as in std.
 ///
 /// ```
 /// use gomap::GoSet;
