@@ -1006,18 +1006,23 @@ fn regression_drain_of_growing_map_with_panicking_hash() {
 
 type Set = gomap::GoSet<Key<0>, Hb, Counting, SeededRand>;
 
-/// A set in `state` (the same states as the maps'), with its ids.
+/// A set in `state` (Small: 5 values; MidGrow: growing, with at least `mid_grow_len()`
+/// values), with its ids.
 fn build_set(state: State, alloc: &Counting) -> (Set, BTreeSet<u64>) {
-    let (m, ids) = build::<0, Z>(state, alloc);
-    // The same keys, in a set of their own (Go's map[K]struct{}).
     let mut s: Set =
         gomap::GoSet::from_parts(0, HashAdapter::default(), alloc.clone(), SeededRand::new(2));
     let mut id = 0;
-    while s.len() < ids.len() || (matches!(state, State::MidGrow) && !s.header().growing()) {
+    loop {
+        let done = match state {
+            State::Small => s.len() == 5,
+            _ => s.header().growing() && s.header().nevacuate() > 0 && s.len() >= mid_grow_len(),
+        };
+        if done {
+            break;
+        }
         s.insert(Key::new(id));
         id += 1;
     }
-    drop(m);
     let ids = s.iter().map(|k| k.id).collect();
     (s, ids)
 }
@@ -1217,7 +1222,14 @@ fn check_set_after(set: &mut Set, b: &Bounds, what: &str) {
 
 #[test]
 fn sweep_go_set() {
-    for state in [State::Small, State::MidGrow] {
+    // Under Miri only the small set: the set's operations are the map's, whose mid-grow
+    // sweeps run under Miri above.
+    let states: &[State] = if cfg!(miri) {
+        &[State::Small]
+    } else {
+        &[State::Small, State::MidGrow]
+    };
+    for &state in states {
         let mut caught = [0; 4];
         for fault in [Fault::Hash, Fault::Eq, Fault::Clone, Fault::Drop] {
             for (name, run, bounds) in set_ops() {
