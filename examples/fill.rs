@@ -41,7 +41,7 @@ fn main() {
         }
         "foldhash" => {
             let mut m: GoMap<u64, u64, HashAdapter<foldhash::fast::FixedState>> =
-                GoMap::with_hasher(HashAdapter(foldhash::fast::FixedState::with_seed(1)));
+                GoMap::with_hasher(foldhash::fast::FixedState::with_seed(1));
             for &k in &ks {
                 m.insert(k, k);
             }
