@@ -838,6 +838,13 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, 
             if let Err(e) = self.raw.rebuild(b) {
                 handle_error(e);
             }
+            if want > 0 && self.raw.h.buckets.is_null() {
+                // An empty map rebuilt to B = 0 has no bucket; the lower bound wants one.
+                match self.raw.alloc_heap_bucket() {
+                    Ok(first) => self.raw.h.buckets = first,
+                    Err(e) => handle_error(e),
+                }
+            }
         }
         self.raw.free_reserve();
     }
