@@ -6,6 +6,9 @@
 //! this file provides the small local equivalents of what std's test build provides.
 // The port keeps std's code as it is, including what clippy would phrase differently.
 #![allow(clippy::all)]
+// Not under Miri: the suite drives the same safe API that the crate's own tests run under
+// Miri (api, api_parity, model, panic_safety), and would add minutes to it.
+#![cfg(not(miri))]
 
 // `crate::cell`, `crate::hash`, `crate::iter`, `crate::panic`, `crate::sync` in the suite are
 // std's modules, as inside std.
