@@ -240,7 +240,7 @@ fn u64_string(k: &u64, v: &String) -> String {
 /// one.
 fn detached(rec: &mut Recorder) {
     let mut m: GoMap<u64, String, gomap::HashAdapter<Placed>> =
-        GoMap::with_capacity_and_hasher(100, gomap::HashAdapter(Placed));
+        GoMap::with_capacity_and_hasher(100, Placed);
     assert_eq!(m.header().B(), 4);
     let mut k = 0u64;
     loop {
