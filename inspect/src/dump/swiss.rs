@@ -559,7 +559,30 @@ pub(super) fn snapshot_report(
             }
         }
     };
+    // With types whose alignment is known, the recorded layout must be Go's for them.
+    if let (Some(ka), Some(ea)) = (types.key.known_align(), types.elem.known_align()) {
+        let want = GroupLayout::from_types(gl.key_size, ka, gl.elem_size, ea, gl.split);
+        if !want.same_as(&gl) {
+            return Err(format!(
+                "{name}: the snapshot's group layout ({}) is not the one Go gives map[{}]{} \
+                 ({}); the file is damaged: take a new snapshot {}",
+                gl.describe(),
+                types.key.name(),
+                types.elem.name(),
+                want.describe(),
+                assumed(&ml)
+            )
+            .into());
+        }
+    }
     let decoded = decode_swiss(snap, snap.hmap, &sw, &gl, limits(o)).map_err(|e| match e {
+        DecodeError::Read(re) if re.addr == snap.hmap => format!(
+            "{name}: the snapshot does not hold the Map header at the map's address {:#x} \
+             ({}): the file is damaged, take a new snapshot {}",
+            snap.hmap,
+            re.reason,
+            assumed(&ml)
+        ),
         DecodeError::Limit(_) => format!(
             "{name}: {e}; if the snapshot is right, raise it with --limit-mib (else take a new \
              one) {}",

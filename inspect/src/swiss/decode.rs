@@ -302,16 +302,12 @@ impl<R: MemoryReader + ?Sized> Walker<'_, R> {
     }
 }
 
-fn check_pointer(name: &str, p: u64) -> Result<(), DecodeError> {
+fn check_pointer(name: &str, p: u64) -> Result<(), String> {
     if p % 8 != 0 {
-        return Err(DecodeError::Corrupt(format!(
-            "{name} = {p:#x} is not an 8-aligned pointer"
-        )));
+        return Err(format!("{name} = {p:#x} is not an 8-aligned pointer"));
     }
     if p != 0 && p < 4096 {
-        return Err(DecodeError::Corrupt(format!(
-            "{name} = {p:#x} points into the first page"
-        )));
+        return Err(format!("{name} = {p:#x} points into the first page"));
     }
     Ok(())
 }
@@ -466,7 +462,8 @@ fn check_table(t: &Table, global_depth: u8) -> Result<(), String> {
     }
     if t.index != t.dir_first as i64 {
         return Err(format!(
-            "{name}: index = {} but its directory entries start at {}",
+            "{name}: index = {} but its directory entries start at {}: the directory is \
+             inconsistent",
             t.index, t.dir_first
         ));
     }
@@ -484,7 +481,7 @@ fn check_table(t: &Table, global_depth: u8) -> Result<(), String> {
             t.used, t.growth_left
         ));
     }
-    check_pointer(&format!("{name}: groups.data"), t.groups_data).map_err(|e| e.to_string())?;
+    check_pointer(&format!("{name}: groups.data"), t.groups_data)?;
     if t.groups_data == 0 {
         return Err(format!("{name}: groups.data is nil"));
     }
@@ -533,6 +530,8 @@ pub fn decode_swiss<R: MemoryReader + ?Sized>(
         read_bytes: 0,
     };
     w.budget(layout.map.size as u64, "the header")?;
+    // A failed read here is the address's fault (or the source's): a Read error, which the
+    // caller turns into advice about the address.
     let raw = r.read_vec(addr, layout.map.size)?;
     let header = SwissHeader::parse(&raw, &layout.map);
     check_header(&header).map_err(DecodeError::Corrupt)?;
@@ -594,7 +593,7 @@ pub fn decode_swiss<R: MemoryReader + ?Sized>(
                     h.dir_ptr + 8 * i as u64
                 )));
             }
-            check_pointer(&format!("directory entry {i}"), p)?;
+            check_pointer(&format!("directory entry {i}"), p).map_err(DecodeError::Corrupt)?;
             let mut j = i + 1;
             while j < n && d.directory[j] == p {
                 j += 1;

@@ -106,17 +106,26 @@ impl GroupLayout {
         } else {
             (elem_size, elem_align.max(1))
         };
+        // Go's struct layout (types.CalcStructSize): fields at their alignment, and a struct
+        // that ends in a zero-sized field but is not itself zero-sized gets one more byte.
+        let end = |size: usize, last: usize| size + usize::from(size > 0 && last == 0);
         let (keys_off, key_stride, elems_off, elem_stride, size) = if split {
             let keys_off = align_up(8, ka);
             let elems_off = align_up(keys_off + GROUP_SLOTS * ks, ea);
-            let size = align_up(elems_off + GROUP_SLOTS * es, ka.max(ea).max(8));
+            let size = align_up(
+                end(elems_off + GROUP_SLOTS * es, GROUP_SLOTS * es),
+                ka.max(ea).max(8),
+            );
             (keys_off, ks, elems_off, es, size)
         } else {
             let slot_align = ka.max(ea);
             let elem_off = align_up(ks, ea);
-            let slot = align_up(elem_off + es, slot_align);
+            let slot = align_up(end(elem_off + es, es), slot_align);
             let slots_off = align_up(8, slot_align);
-            let size = align_up(slots_off + GROUP_SLOTS * slot, slot_align.max(8));
+            let size = align_up(
+                end(slots_off + GROUP_SLOTS * slot, GROUP_SLOTS * slot),
+                slot_align.max(8),
+            );
             (slots_off, slot, slots_off + elem_off, slot, size)
         };
         GroupLayout {
@@ -231,11 +240,71 @@ impl GroupLayout {
         Ok(gl)
     }
 
-    /// Checks that every slot lies inside the group and that no two overlap.
+    /// Checks that the layout is one Go's rules can give for some key and elem types of
+    /// these sizes (whatever their alignment, at most 8): the slots start right after the
+    /// ctrl word, lie inside the group, do not overlap, and the group is no larger than its
+    /// slots and their padding.
     pub fn check(&self) -> Result<(), String> {
         let (ks, es) = (self.key_slot_size(), self.elem_slot_size());
         if self.key_offset(0) < 8 || self.elem_offset(0) < 8 {
             return Err("a slot overlaps the ctrl word".into());
+        }
+        if self.keys_off != 8 {
+            return Err(format!(
+                "key 0 is at {}, but a group's slots start right after its 8-byte ctrl word",
+                self.keys_off
+            ));
+        }
+        let end = |size: usize, last: usize| size + usize::from(size > 0 && last == 0);
+        if self.split {
+            if self.key_stride != ks || self.elem_stride != es {
+                return Err(format!(
+                    "split groups keep keys of {ks} and elems of {es} bytes back to back, but \
+                     the strides are {} and {}",
+                    self.key_stride, self.elem_stride
+                ));
+            }
+            let keys_end = 8 + GROUP_SLOTS * ks;
+            if self.elems_off < keys_end || self.elems_off > keys_end + 7 {
+                return Err(format!(
+                    "elem 0 is at {}, but the keys end at {keys_end}",
+                    self.elems_off
+                ));
+            }
+            let want = align_up(end(self.elems_off + GROUP_SLOTS * es, GROUP_SLOTS * es), 8);
+            if self.group_size != want {
+                return Err(format!(
+                    "the group is {} bytes, but its keys and elems make {want}",
+                    self.group_size
+                ));
+            }
+        } else {
+            let slot = self.key_stride;
+            if self.elem_stride != slot {
+                return Err(format!(
+                    "slots {{key, elem}} have one stride, but keys are {} bytes apart and elems \
+                     {}",
+                    self.key_stride, self.elem_stride
+                ));
+            }
+            let elem_in_slot = self.elems_off - self.keys_off;
+            if elem_in_slot < ks
+                || elem_in_slot > align_up(ks, 8)
+                || elem_in_slot + es > slot
+                || slot > align_up(end(elem_in_slot + es, es), 8)
+            {
+                return Err(format!(
+                    "a slot of {slot} bytes with its elem at +{elem_in_slot} cannot hold a key of \
+                     {ks} and an elem of {es} bytes by Go's struct rules"
+                ));
+            }
+            let want = align_up(end(8 + GROUP_SLOTS * slot, GROUP_SLOTS * slot), 8);
+            if self.group_size != want {
+                return Err(format!(
+                    "the group is {} bytes, but a ctrl word and 8 slots of {slot} make {want}",
+                    self.group_size
+                ));
+            }
         }
         let kend = self.key_offset(GROUP_SLOTS - 1) + ks;
         let eend = self.elem_offset(GROUP_SLOTS - 1) + es;
@@ -381,5 +450,27 @@ mod tests {
         let g = GroupLayout::from_types(2, 2, 200, 1, true);
         assert_eq!((g.elems_off, g.group_size), (24, 88));
         assert!(g.check().is_ok());
+        // map[int]struct{}: a slot {int; struct{}} ends in a zero-sized field, so it gets a
+        // byte of padding: 16 bytes; the group 8 + 128.
+        let g = GroupLayout::from_types(8, 8, 0, 1, false);
+        assert_eq!((g.key_stride, g.group_size), (16, 136));
+        assert!(g.check().is_ok());
+        // Split: keys[8]int then elems[8]struct{} (zero-sized, last): 8 + 64 + 1 → 80.
+        let g = GroupLayout::from_types(8, 8, 0, 1, true);
+        assert_eq!(g.group_size, 80);
+        assert!(g.check().is_ok());
+        // Every computed layout passes the checks; a wrong stride or group size does not.
+        for (ks, ka, es, ea) in [(1, 1, 1, 1), (4, 4, 16, 8), (130, 1, 130, 1), (0, 1, 8, 8)] {
+            for split in [false, true] {
+                let g = GroupLayout::from_types(ks, ka, es, ea, split);
+                assert!(g.check().is_ok(), "{g:?}");
+                let mut bad = g.clone();
+                bad.group_size += 8;
+                assert!(bad.check().is_err(), "{bad:?}");
+                let mut bad = g.clone();
+                bad.key_stride += 8;
+                assert!(bad.check().is_err(), "{bad:?}");
+            }
+        }
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use super::go_toolchain::go_toolchain;
 
@@ -18,6 +18,16 @@ pub(crate) const CLASSIC: [(&str, Option<&str>); 6] = [
     ("1.23", None),
     ("1.24", Some("noswissmap")),
     ("1.25", Some("noswissmap")),
+];
+
+/// The Swiss-table Go versions under test, with the GOEXPERIMENT each needs (Go 1.27's
+/// `mapsplitgroup` groups: keys[8] then elems[8]).
+pub(crate) const SWISS: [(&str, Option<&str>); 5] = [
+    ("1.24", None),
+    ("1.25", None),
+    ("1.26", None),
+    ("1.27", None),
+    ("1.27", Some("mapsplitgroup")),
 ];
 
 /// One build of the program.
@@ -41,6 +51,19 @@ impl Spec {
             experiment,
             ldflags: "",
             tag: format!("go{version}"),
+        }
+    }
+
+    /// The plain build of a Swiss-table version.
+    pub(crate) fn swiss(version: &'static str, experiment: Option<&'static str>) -> Spec {
+        Spec {
+            version,
+            experiment,
+            ldflags: "",
+            tag: match experiment {
+                None => format!("go{version}-swiss"),
+                Some(x) => format!("go{version}-{x}"),
+            },
         }
     }
 }
@@ -176,4 +199,33 @@ pub(crate) fn entry_set(v: &[(serde_json::Value, serde_json::Value)]) -> Vec<(St
         .collect();
     s.sort();
     s
+}
+
+/// The GOROOT of the toolchain whose version starts with `version`.
+pub(crate) fn goroot(version: &str) -> PathBuf {
+    let go = go_toolchain(version).unwrap_or_else(|e| panic!("{e}"));
+    go.parent()
+        .and_then(Path::parent)
+        .expect("GOROOT/bin/go")
+        .to_path_buf()
+}
+
+/// Takes a core file of a running process with gdb's gcore (the process is stopped while it
+/// is written).
+pub(crate) fn gcore(pid: u32, dir: &Path, name: &str) -> PathBuf {
+    let prefix = dir.join(name);
+    let out = Command::new("gcore")
+        .arg("-o")
+        .arg(&prefix)
+        .arg(pid.to_string())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run gcore (gdb)");
+    let core = PathBuf::from(format!("{}.{pid}", prefix.display()));
+    assert!(
+        core.exists(),
+        "gcore wrote no core: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    core
 }
