@@ -1547,6 +1547,13 @@ def gomap_resolve(expr):
     m = gomap_map_of(val)
     if m is not None:
         return m, m.hmap_addr
+    if gomap_is_go_map_type(val.type):
+        target = val.type.strip_typedefs().target()
+        try:
+            gomap_swiss_layout(target)
+        except GomapError as e:
+            raise GomapError("%s: %s; this script does not decode it (Go's printer, "
+                             "runtime-gdb.py, prints it)" % (val.type, e))
     addr = gomap_header_addr_of(val)
     if addr is None and val.type.strip_typedefs().code == gdb.TYPE_CODE_PTR:
         target = val.type.strip_typedefs().target()

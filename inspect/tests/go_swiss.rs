@@ -981,3 +981,143 @@ fn swiss_snapshot_mutants() {
         outcomes[0], outcomes[1]
     );
 }
+
+/// Runs `tests/go-swiss-gdb` under gdb to its `main.stop`, with Go's runtime-gdb.py
+/// auto-loaded and gomap.py sourced before the program (`first`) or after it stopped, and
+/// returns what gdb printed.
+fn gdb_at_stop(bin: &Path, goroot: &Path, first: bool, commands: &[&str]) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("gdb/gomap.py");
+    let source = format!("source {}", script.display());
+    let mut cmd = Command::new("gdb");
+    cmd.args(["-nx", "-batch"]);
+    if first {
+        cmd.arg("-iex").arg(&source);
+    }
+    cmd.arg("-iex")
+        .arg(format!("add-auto-load-safe-path {}", goroot.display()))
+        .args(["-iex", "handle SIGURG nostop noprint pass"])
+        .args(["-ex", "set print elements unlimited"])
+        .args(["-ex", "break main.stop", "-ex", "run"]);
+    if !first {
+        cmd.arg("-ex").arg(&source);
+    }
+    for c in commands {
+        cmd.arg("-ex").arg(c);
+    }
+    cmd.args(["-ex", "kill"]).arg(bin);
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run gdb");
+    let out = support::wait_with_limit(child, LIMIT, "gdb");
+    assert!(
+        out.stdout.contains("Loading Go Runtime support.")
+            || out.stderr.contains("Loading Go Runtime support."),
+        "Go's runtime-gdb.py was not loaded:\n{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    format!("{}\n{}", out.stdout, out.stderr)
+}
+
+/// The overlay of a Go runtime whose Swiss map header has a field gomap.py has never seen:
+/// the toolchain's own `internal/runtime/maps/{map,table}.go` with `clearSeq` renamed
+/// `clearGen` (made here from the toolchain's files, for `go build -overlay`).
+fn unknown_layout_overlay(goroot: &Path) -> (std::path::PathBuf, Vec<std::path::PathBuf>) {
+    let dir = tmp_dir("go-swiss-gdb-overlay");
+    let mut replace = serde_json::Map::new();
+    let mut files = Vec::new();
+    for f in ["map.go", "table.go"] {
+        let orig = goroot.join("src/internal/runtime/maps").join(f);
+        let text = std::fs::read_to_string(&orig).expect("the toolchain's runtime source");
+        assert!(
+            text.contains("clearSeq"),
+            "{} has no clearSeq",
+            orig.display()
+        );
+        let new = dir.join(f);
+        std::fs::write(&new, text.replace("clearSeq", "clearGen")).unwrap();
+        replace.insert(
+            orig.display().to_string(),
+            Value::String(new.display().to_string()),
+        );
+        files.push(new);
+    }
+    let overlay = dir.join("overlay.json");
+    std::fs::write(
+        &overlay,
+        serde_json::json!({ "Replace": replace }).to_string(),
+    )
+    .unwrap();
+    (overlay, files)
+}
+
+#[test]
+#[cfg_attr(miri, ignore)]
+fn gdb_printers_in_either_order_and_unknown_layouts_fall_through() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/go-swiss-gdb");
+    let root = goroot("1.26");
+    let known = support::goprog::build_from(&Spec::swiss("1.26", None), &src, None);
+    let (overlay, files) = unknown_layout_overlay(&root);
+    let unknown_spec = Spec {
+        tag: "go1.26-unknown-layout".into(),
+        ..Spec::swiss("1.26", None)
+    };
+    let unknown = support::goprog::build_from(&unknown_spec, &src, Some((&overlay, &files)));
+    let want_small: Vec<(Value, Value)> = [("a", 1), ("bb", 2), ("ccc", 3)]
+        .iter()
+        .map(|(k, v)| (Value::from(*k), Value::from(*v)))
+        .collect();
+    let want_table: Vec<(Value, Value)> = (0..20)
+        .map(|i| (Value::from(i * 7), Value::from(format!("v{i}"))))
+        .collect();
+    let prints = ["print 'main.small'", "print 'main.table'"];
+    for first in [true, false] {
+        let order = if first {
+            "gomap.py sourced first"
+        } else {
+            "gomap.py sourced after runtime-gdb.py"
+        };
+        for (bin, gomap_knows) in [(&known, true), (&unknown, false)] {
+            let mut cmds = prints.to_vec();
+            cmds.push("gomap info 'main.small'");
+            let out = gdb_at_stop(bin, &root, first, &cmds);
+            let lines: Vec<&str> = out.lines().filter(|l| l.starts_with('$')).collect();
+            assert_eq!(lines.len(), 2, "{order}: {out}");
+            for (line, want) in lines.iter().zip([&want_small, &want_table]) {
+                let what = format!("{order}, {}: {line}", bin.display());
+                assert!(!line.contains("gomap: error"), "{what}");
+                let (summary, entries) = parse_print_line(line).unwrap();
+                if gomap_knows {
+                    assert!(summary.contains("(len="), "{what}: gomap.py's printer");
+                } else {
+                    // Go's printer: the type's name, then the entries.
+                    assert!(
+                        summary.starts_with("map[") && !summary.contains("(len="),
+                        "{what}"
+                    );
+                }
+                let got = entries.unwrap_or_default();
+                assert_eq!(got.len(), want.len(), "{what}");
+                for (k, v) in &got {
+                    assert!(
+                        want.iter().any(|(wk, wv)| same(wk, k) && same(wv, v)),
+                        "{what}: {k:?} = {v:?}"
+                    );
+                }
+            }
+            if gomap_knows {
+                assert!(out.contains("Swiss map header @"), "{order}: {out}");
+            } else {
+                assert!(
+                    out.contains("gomap: error:")
+                        && out.contains("clearGen")
+                        && out.contains("Go's printer"),
+                    "{order}: gomap info should say it does not know the layout: {out}"
+                );
+            }
+        }
+    }
+}

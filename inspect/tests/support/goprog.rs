@@ -72,10 +72,10 @@ fn src_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/go-inspect")
 }
 
-fn stamp(spec: &Spec, go: &Path) -> String {
+fn stamp(spec: &Spec, go: &Path, src: &Path, overlay: &[PathBuf]) -> String {
     let mut h = DefaultHasher::new();
-    let mut files: Vec<PathBuf> = Vec::new();
-    let mut dirs = vec![src_dir()];
+    let mut files: Vec<PathBuf> = overlay.to_vec();
+    let mut dirs = vec![src.to_path_buf()];
     while let Some(d) = dirs.pop() {
         for e in std::fs::read_dir(&d)
             .expect("read tests/go-inspect")
@@ -98,8 +98,15 @@ fn stamp(spec: &Spec, go: &Path) -> String {
     format!("{:016x}", h.finish())
 }
 
-/// Builds (or reuses) one build; panics with the compiler's output on failure.
+/// Builds (or reuses) one build of `tests/go-inspect`; panics with the compiler's output on
+/// failure.
 pub(crate) fn build(spec: &Spec) -> PathBuf {
+    build_from(spec, &src_dir(), None)
+}
+
+/// Builds (or reuses) one build of the Go program in `src`, with `go build -overlay FILE`
+/// when `overlay` names an overlay file (whose own files, and it, are part of the stamp).
+pub(crate) fn build_from(spec: &Spec, src: &Path, overlay: Option<(&Path, &[PathBuf])>) -> PathBuf {
     // Tests run in parallel threads: one build of a tag at a time.
     static LOCKS: std::sync::OnceLock<
         std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<std::sync::Mutex<()>>>>,
@@ -113,19 +120,29 @@ pub(crate) fn build(spec: &Spec) -> PathBuf {
         .clone();
     let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
     let go = go_toolchain(spec.version).unwrap_or_else(|e| panic!("{e}"));
+    let name = src
+        .file_name()
+        .expect("a source directory")
+        .to_string_lossy()
+        .into_owned();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("go-inspect")
+        .join(&name)
         .join(&spec.tag);
     std::fs::create_dir_all(&dir).expect("create the build dir");
-    let bin = dir.join("go-inspect");
+    let bin = dir.join(&name);
     let stamp_path = dir.join("stamp");
-    let want = stamp(spec, &go);
+    let mut stamped: Vec<PathBuf> = Vec::new();
+    if let Some((file, files)) = overlay {
+        stamped.push(file.to_path_buf());
+        stamped.extend(files.iter().cloned());
+    }
+    let want = stamp(spec, &go, src, &stamped);
     if bin.exists() && std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(&want) {
         return bin;
     }
-    let tmp_bin = dir.join(format!("go-inspect.tmp{}", std::process::id()));
+    let tmp_bin = dir.join(format!("{name}.tmp{}", std::process::id()));
     let mut cmd = Command::new(&go);
-    cmd.current_dir(src_dir())
+    cmd.current_dir(src)
         .env("GOTOOLCHAIN", "local")
         .env("GOWORK", "off")
         .env("GOFLAGS", "-mod=mod")
@@ -133,6 +150,9 @@ pub(crate) fn build(spec: &Spec) -> PathBuf {
         .arg(&tmp_bin);
     if !spec.ldflags.is_empty() {
         cmd.arg(format!("-ldflags={}", spec.ldflags));
+    }
+    if let Some((file, _)) = overlay {
+        cmd.arg("-overlay").arg(file);
     }
     cmd.arg(".");
     match spec.experiment {
@@ -146,10 +166,11 @@ pub(crate) fn build(spec: &Spec) -> PathBuf {
     let out = cmd.output().expect("run go build");
     assert!(
         out.status.success(),
-        "go build ({} {:?} {}) of tests/go-inspect failed:\n{}",
+        "go build ({} {:?} {}) of {} failed:\n{}",
         spec.version,
         spec.experiment,
         spec.ldflags,
+        src.display(),
         String::from_utf8_lossy(&out.stderr)
     );
     std::fs::rename(&tmp_bin, &bin).expect("move the build into place");
