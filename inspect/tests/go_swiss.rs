@@ -357,6 +357,19 @@ fn check_gdb(bin: &Path, core: &Path, info: &Value, label: &str, version: &str) 
     for n in &names {
         cmd.arg("-ex").arg(format!("print '{n}'"));
     }
+    // The commands, each output after a marker line.
+    let commands = [
+        "gomap info 'main.wide'",
+        "gomap buckets 'main.tombs' 0",
+        "gomap hexdump 'main.small'",
+        "gomap hexdump 'main.wide' 1 2",
+    ];
+    for (i, c) in commands.iter().enumerate() {
+        cmd.arg("-ex")
+            .arg(format!("echo @@command {i}\\n"))
+            .arg("-ex")
+            .arg(c);
+    }
     let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -370,6 +383,75 @@ fn check_gdb(bin: &Path, core: &Path, info: &Value, label: &str, version: &str) 
         "{label}: Go's runtime-gdb.py was not loaded, so precedence was not tested:\n{}",
         out.stderr
     );
+    let section = |i: usize| -> String {
+        let start = format!("@@command {i}\n");
+        let from = out
+            .stdout
+            .find(&start)
+            .unwrap_or_else(|| panic!("{label}: no output of {}: {}", commands[i], out.stderr));
+        let rest = &out.stdout[from + start.len()..];
+        rest[..rest.find("@@command").unwrap_or(rest.len())].to_string()
+    };
+    // gomap info: the directory and one line per table, whose used add up to len(m).
+    let wide = map_info(info, "main.wide");
+    let text = section(0);
+    assert!(
+        text.contains(&format!("directory         {} entries", wide["dirLen"]))
+            && text.contains(&format!("{} tables", wide["tables"])),
+        "{label}: gomap info:\n{text}"
+    );
+    let used: Vec<u64> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("table "))
+        .map(|l| {
+            let w = l.split("used ").nth(1).unwrap();
+            w[..w.find(',').unwrap()].parse().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        used.len() as u64,
+        wide["tables"].as_u64().unwrap(),
+        "{label}: {text}"
+    );
+    assert_eq!(
+        used.iter().sum::<u64>(),
+        wide["count"].as_u64().unwrap(),
+        "{label}"
+    );
+    // gomap buckets of a table: its full and deleted slots are the entries and tombstones.
+    let tombs = map_info(info, "main.tombs");
+    let text = section(1);
+    let state = |s: &str| {
+        text.lines()
+            .filter(|l| l.contains(&format!(" {s} ")))
+            .count()
+    };
+    assert_eq!(
+        state("full") as u64,
+        tombs["count"].as_u64().unwrap(),
+        "{label}: {text}"
+    );
+    assert_eq!(
+        state("deleted") as u64,
+        tombs["tombstones"].as_u64().unwrap(),
+        "{label}: {text}"
+    );
+    // gomap hexdump: the header and the small map's group, labelled; one group of a table.
+    let text = section(2);
+    assert!(
+        text.contains("Map (48 bytes at")
+            && text.contains("  small 0x")
+            && text.contains("ctrl, key 0"),
+        "{label}: {text}"
+    );
+    let text = section(3);
+    let heads: Vec<&str> = text.lines().filter(|l| l.starts_with("  t")).collect();
+    assert!(
+        heads.len() == 1 && heads[0].starts_with("  t1.g2 0x"),
+        "{label}: {text}"
+    );
+    assert!(!text.contains("Map ("), "{label}: {text}");
+
     let prints: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with('$')).collect();
     assert_eq!(
         prints.len(),
