@@ -1,5 +1,6 @@
-# gomap.py: gdb pretty-printers and commands for Go 1.19's classic map, in gomap (Rust) and in
-# real Go programs.
+# gomap.py: gdb pretty-printers and commands for Go maps: Go 1.19's classic map, in gomap (Rust)
+# and in real Go programs (Go 1.19-1.23, and 1.24-1.25 built with GOEXPERIMENT=noswissmap),
+# and Go 1.24-1.27's Swiss-table maps.
 #
 # Loading
 #   * Rust: the gomap crate embeds this file in every binary that links it with debug info
@@ -8,26 +9,35 @@
 #         gdb -iex "add-auto-load-safe-path $PWD/target" target/debug/prog
 #     (or `rust-gdb` with the same -iex, which adds Rust's own printers for &str, Vec, ...).
 #   * Go: `source /path/to/gomap.py`. Go binaries auto-load $GOROOT/src/runtime/runtime-gdb.py,
-#     whose map printer is stale (it misses keys during a grow and prints deleted and evacuated
-#     slots). Both register by type name in the objfile's printer list, where the first match
-#     wins; runtime-gdb.py resets that list and then appends its printers. This script puts its
+#     whose classic map printer is stale (it misses keys during a grow and prints deleted and
+#     evacuated slots) and whose Swiss map printer does not dereference indirect keys and elems.
+#     Both register by type name in the objfile's printer list, where the first match wins;
+#     runtime-gdb.py resets that list and then appends its printers. This script puts its
 #     lookup at the front of every objfile's list: at once for objfiles already loaded (so
 #     `gdb -ex 'source gomap.py' ./prog` wins immediately), and again after each new objfile
 #     has been loaded (at gdb's next turn of its event loop: the next prompt, or when the
 #     program runs), at every stop and before every prompt, so it also wins when sourced first
 #     (-iex, gdbinit). Only a batch session that sources it first and prints without ever
 #     running the program (a core file) must source it after the binary instead.
+#   * The rule for every printer here: a type this script does not know exactly (a map header
+#     whose fields are not the ones of a layout below, a future Go's) is not ours: the lookup
+#     returns None and the next printer (Go's) prints it. Only a map whose layout is known and
+#     whose memory is wrong (a corrupt header, a wild pointer) prints `<gomap: error: ...>`.
 #
 # What it provides
-#   print m                         a GoMap, a Go map[K]V (or *m: hash<K,V>): summary + entries
-#   print m.raw.h / print *h        the header (gomap::layout::Hmap, runtime.hmap), flags by name
+#   print m                         a GoMap, a Go map[K]V (or *m: hash<K,V> or map<K,V>):
+#                                   summary + entries
+#   print m.raw.h / print *h        the classic header (gomap::layout::Hmap, runtime.hmap)
 #   print b                         a bucket (gomap::view::BucketView, Go's bucket<K,V>)
-#   gomap info EXPR                 header, flags, layout and grow progress
-#   gomap buckets EXPR [--old]      every bucket of the current (or old) array, slot by slot
+#   gomap info EXPR                 header, flags, layout and grow progress; for a Swiss map
+#                                   the header, the directory and every table's fields
+#   gomap buckets EXPR [--old]      every bucket of a classic map, slot by slot
+#   gomap buckets EXPR [TABLE]      every group of a Swiss map (or of one table), slot by slot
 #   gomap hexdump EXPR [BUCKET] [--old]
-#                                   labelled hex of the header and bucket memory
+#   gomap hexdump EXPR [TABLE [GROUP]]
+#                                   labelled hex of the header and bucket (group) memory
 #   gomap constants                 the layout constants this script assumes, as JSON
-#   set gomap-max-buckets N         how many buckets one walk may visit (default 65536)
+#   set gomap-max-buckets N         how many buckets (groups) one walk may visit (default 65536)
 #
 # Everything is read from raw memory with the layout rules of gomap::layout (the header by
 # offset, buckets by the bucket layout), so the same code reads a GoMap and a Go map. The
@@ -1573,11 +1583,14 @@ def gomap_fmt_value(v):
 
 
 class GomapCommand(gdb.Command):
-    """Look inside Go 1.19 maps (gomap::GoMap and Go's map[K]V).
+    """Look inside Go maps (gomap::GoMap, Go's classic and Swiss-table map[K]V).
 
-gomap info EXPR                       header, flags, layout and grow progress
+gomap info EXPR                       header, flags, layout and grow progress (Swiss maps:
+                                      header, directory, tables)
 gomap buckets EXPR [--old]            every bucket of the current (--old: old) array
+gomap buckets EXPR [TABLE]            a Swiss map's groups (of one table)
 gomap hexdump EXPR [BUCKET] [--old]   labelled hex of the header and the buckets
+gomap hexdump EXPR [TABLE [GROUP]]    a Swiss map's header and groups
 gomap constants                       the layout constants this script assumes (JSON)
 
 EXPR is a GoMap, a Go map, a pointer or reference to one, or a bare header

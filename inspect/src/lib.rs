@@ -1,4 +1,5 @@
-//! `map-inspect`: look inside Go 1.19 maps.
+//! `map-inspect`: look inside Go maps: Go's classic map (Go 1.19–1.25, and gomap's) and Go
+//! 1.24–1.27's Swiss tables.
 //!
 //! The library does the work; the `map-inspect` binary is a thin shell over it.
 //! * [`source`]: where memory comes from (a snapshot, a live process), behind one reader
