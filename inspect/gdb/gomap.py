@@ -682,6 +682,7 @@ class GomapSwissLayout:
             one("elem", self.elem_type, self.indirect_elem), self.group_size, slots)
 
 
+# Layouts by type name, cleared whenever an objfile is loaded.
 GOMAP_SWISS_LAYOUTS = {}
 
 
@@ -2032,6 +2033,9 @@ def gomap_ensure_first():
 
 
 def gomap_on_new_objfile(event):
+    # Types of a newly loaded objfile may share names with cached ones (the same program
+    # rebuilt by another Go): forget the Swiss layouts learnt so far.
+    GOMAP_SWISS_LAYOUTS.clear()
     # runtime-gdb.py is auto-loaded after this event and resets the objfile's printer list;
     # run again once gdb is back in its event loop.
     try:

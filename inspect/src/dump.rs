@@ -270,7 +270,17 @@ fn report_or_nil(o: &DumpOptions) -> Result<Dumped, Failure> {
             classic_filter_only(o)?;
             demo_report(o, d)?
         }
-        Source::Snapshot(path) => return snapshot_report(o, path),
+        Source::Snapshot(path) => {
+            if o.save_snapshot.is_some() {
+                return Err(format!(
+                    "--save-snapshot saves the demo's map or a Go program's Swiss-table map; {} \
+                     is a snapshot already (copy the file)",
+                    path.display()
+                )
+                .into());
+            }
+            return snapshot_report(o, path);
+        }
         Source::Process { pid, go } => {
             let reader = ProcessReader::new(*pid)?;
             let exe = PathBuf::from(format!("/proc/{pid}/exe"));

@@ -763,7 +763,8 @@ fn base_snapshots(dir: &str) -> Vec<(std::path::PathBuf, Vec<(String, String)>)>
     let bin = support::goprog::build(&Spec::swiss("1.25", None));
     let t = Target::start(Command::new(&bin));
     let pid = t.pid().to_string();
-    let dir = tmp_dir(dir);
+    // Per test process: two runs of the suite at once must not share snapshot files.
+    let dir = tmp_dir(&format!("{dir}-{}", std::process::id()));
     let mut out = Vec::new();
     for var in ["main.small", "main.tombs", "main.wide"] {
         let path = dir.join(format!("{}.snap", var.trim_start_matches("main.")));
@@ -803,7 +804,7 @@ fn swiss_snapshots_read_back_and_corruptions_name_the_field() {
         assert!(text.stdout.starts_with("Go 1.25"), "{}", text.stdout);
     }
     let wide = SwissSnapshot::from_bytes(&std::fs::read(&bases[2].0).unwrap()).unwrap();
-    let dir = tmp_dir("swiss-snapshots");
+    let dir = bases[2].0.parent().unwrap().to_path_buf();
     let region = |s: &mut SwissSnapshot, k: RegionKind, n: usize| -> usize {
         s.regions
             .iter()
@@ -883,6 +884,7 @@ fn swiss_snapshots_read_back_and_corruptions_name_the_field() {
             out.stderr
         );
     }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A deterministic pseudo-random sequence (xorshift64*).
@@ -911,8 +913,8 @@ impl Rng {
 #[cfg_attr(miri, ignore)]
 fn swiss_snapshot_mutants() {
     use gomap::snapshot::{RegionKind, SwissSnapshot};
-    let bases = base_snapshots("swiss-mutant-bases");
-    let dir = tmp_dir("swiss-mutants");
+    let bases = base_snapshots("swiss-mutants");
+    let dir = bases[0].0.parent().unwrap().to_path_buf();
     let mut rng = Rng(0x005e_ed0f_5715_5001);
     let mut outcomes = [0usize; 3];
     let mut total = 0;
@@ -1055,6 +1057,7 @@ fn swiss_snapshot_mutants() {
             let _ = std::fs::remove_file(&file);
         }
     }
+    let _ = std::fs::remove_dir_all(&dir);
     assert!(total >= 500, "{total} mutants");
     // The corpus reaches both ends: mutants that still read cleanly, and errors.
     assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");

@@ -28,7 +28,6 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -301,11 +300,11 @@ func crash() {
 			hot[k2] = i
 		}
 	}()
-	// Wait until the other goroutine is inside a write (flags, at offset 8, has
-	// HASH_WRITING), then write too: Go finds the flag set and throws, while the other
-	// write is still comparing its key.
+	// Wait until the other goroutine is inside a write (a classic map's HASH_WRITING flag,
+	// a Swiss map's writing byte), then write too: Go finds the flag set and throws, while
+	// the other write is still comparing its key.
 	h := *(*unsafe.Pointer)(unsafe.Pointer(&hot))
-	for atomic.LoadUint32((*uint32)(unsafe.Add(h, 8)))&4 == 0 {
+	for !writing(h) {
 	}
 	hot["x"] = 1
 	time.Sleep(time.Second)

@@ -2,7 +2,10 @@
 
 package main
 
-import "unsafe"
+import (
+	"sync/atomic"
+	"unsafe"
+)
 
 // The classic map header (runtime.hmap, Go 1.19–1.25): B at 9, oldbuckets at 24.
 
@@ -13,4 +16,10 @@ func shapeOf(m unsafe.Pointer) shape {
 		return shape{}
 	}
 	return shape{B: *(*uint8)(unsafe.Add(h, 9)), Growing: *(*unsafe.Pointer)(unsafe.Add(h, 24)) != nil}
+}
+
+// writing reports whether a write to the map with header h is in progress (hashWriting in
+// hmap.flags, at 8).
+func writing(h unsafe.Pointer) bool {
+	return atomic.LoadUint32((*uint32)(unsafe.Add(h, 8)))&4 != 0
 }

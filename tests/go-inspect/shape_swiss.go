@@ -2,7 +2,10 @@
 
 package main
 
-import "unsafe"
+import (
+	"sync/atomic"
+	"unsafe"
+)
 
 // The Swiss-table map header (internal/runtime/maps.Map, Go 1.24+): used at 0, dirPtr at 16,
 // dirLen at 24, clearSeq at 40; a table: used, capacity, growthLeft (uint16s at 0, 2, 4).
@@ -36,4 +39,10 @@ func shapeOf(m unsafe.Pointer) shape {
 		s.Tombstones += int(maxGrowth - used - growthLeft)
 	}
 	return s
+}
+
+// writing reports whether a write to the map with header h is in progress (Map.writing, at
+// 34: the third byte of the word at 32, read atomically so that a loop sees it change).
+func writing(h unsafe.Pointer) bool {
+	return atomic.LoadUint32((*uint32)(unsafe.Add(h, 32)))>>16&0xff != 0
 }
