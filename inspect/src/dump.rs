@@ -298,8 +298,11 @@ fn report_or_nil(o: &DumpOptions) -> Result<Dumped, Failure> {
 /// The Swiss-only options are errors for a classic map.
 fn classic_filter_only(o: &DumpOptions) -> Result<(), Failure> {
     if o.filter.table.is_some() || o.filter.group.is_some() {
-        return Err("--table and --group select a Swiss-table map's tables and groups; this is                     a classic map: use --bucket N, --old or --new"
-            .into());
+        return Err(
+            "--table and --group select a Swiss-table map's tables and groups; this is a classic \
+             map: use --bucket N, --old or --new"
+                .into(),
+        );
     }
     Ok(())
 }

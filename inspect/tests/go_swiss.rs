@@ -341,8 +341,16 @@ fn check_gdb(bin: &Path, core: &Path, info: &Value, label: &str, version: &str) 
         .unwrap()
         .iter()
         .map(|m| m["expr"].as_str().unwrap().to_string())
-        .filter(|e| !e.contains('[') && !e.starts_with("main.svc"))
         .collect();
+    // The program's expressions in gdb's syntax: the variable quoted (its name holds dots
+    // and slashes), then the rest (`[1]`, `.byID` through a pointer).
+    let gdb_expr = |e: &str| -> String {
+        match e.find('[') {
+            Some(i) => format!("'{}'{}", &e[..i], &e[i..]),
+            None if e == "main.svc.byID" => "'main.svc'.byID".to_string(),
+            None => format!("'{e}'"),
+        }
+    };
     let mut cmd = Command::new("gdb");
     cmd.args(["-nx", "-batch"])
         .arg("-iex")
@@ -355,7 +363,7 @@ fn check_gdb(bin: &Path, core: &Path, info: &Value, label: &str, version: &str) 
         .arg("-ex")
         .arg(format!("source {}", script.display()));
     for n in &names {
-        cmd.arg("-ex").arg(format!("print '{n}'"));
+        cmd.arg("-ex").arg(format!("print {}", gdb_expr(n)));
     }
     // The commands, each output after a marker line.
     let commands = [
