@@ -13,13 +13,12 @@ OUT=target/tmp/inspect-core-bench
 mkdir -p "$OUT"
 cargo build -q --release -p map-inspect
 (cd tests/go-inspect && GOTOOLCHAIN=local GOFLAGS=-mod=mod "$GO" build -o "../../$OUT/go-inspect" .)
-coproc PROG { "$OUT/go-inspect" big "$N"; }
+# The program waits for a line on its standard input, the coproc pipe this script holds.
+coproc PROG { exec "$OUT/go-inspect" big "$N"; }
 read -r line <&"${PROG[0]}"
 pid=$(echo "$line" | sed 's/[^0-9]//g')
 gcore -o "$OUT/core" "$pid" >/dev/null 2>&1
-# Closing its standard input ends the program.
-exec {PROG[1]}>&-
-wait "$PROG_PID" 2>/dev/null || true
+kill "$pid" 2>/dev/null || true
 core="$OUT/core.$pid"
 echo "Go $V, main.huge map[uint64]string with $N entries; core file $(du -h --apparent-size "$core" | cut -f1)"
 for run in 1 2 3; do

@@ -33,6 +33,37 @@
 //! Readers must check every length against the file size before allocating (see
 //! [`Snapshot::from_bytes`], which does); version 1 files hold at most 2^32 regions and 2^40
 //! bytes in total.
+//!
+//! # File format, version 2: Swiss-table maps
+//! Go 1.24+'s Swiss-table maps ([`SwissSnapshot`]), as `map-inspect dump --save-snapshot`
+//! takes them from a Go process or a core file. Classic maps are still written as version 1,
+//! byte for byte as before, so every version 1 file stays readable and every reader of
+//! version 1 still reads what this crate writes for a classic map.
+//!
+//! ```text
+//! magic        8 bytes   "GOMAPSNP"
+//! version      u32       2
+//! ptr_size     u8        8
+//! flags        u8        bit 0: indirect key, bit 1: indirect elem, bit 2: the group type has
+//!                        no pointers, bit 3: the header has tombstonePossible (Go 1.25+),
+//!                        bit 4: split groups {ctrl; keys[8]; elems[8]} (GOEXPERIMENT=mapsplitgroup)
+//! kind         u8        2: a Swiss-table map
+//! reserved     u8        0
+//! key_size     u64       size of the key type
+//! elem_size    u64       size of the elem type
+//! key_type     u16 length, then UTF-8: the Go type name
+//! elem_type    u16 length, then UTF-8
+//! go_version   u16 length, then UTF-8: the Go release that built the program ("1.25.5")
+//! group_size   u64       the group's size (GroupSize)
+//! keys_off     u64       offset of key 0 in a group
+//! key_stride   u64       bytes from one key to the next
+//! elems_off    u64       offset of elem 0
+//! elem_stride  u64       bytes from one elem to the next
+//! map          u64       address of the Map header
+//! nregions     u32
+//! regions      as in version 1 (kinds SwissMap, Directory, Table, Groups, and for full slots
+//!              IndirectKey, IndirectElem, StringData)
+//! ```
 
 use alloc_crate::string::String;
 use alloc_crate::vec::Vec;
@@ -48,8 +79,12 @@ use crate::GoMap;
 
 /// The file's magic bytes.
 pub const MAGIC: &[u8; 8] = b"GOMAPSNP";
-/// The format version this crate writes and reads.
+/// The format version of classic-map snapshots ([`Snapshot`]).
 pub const VERSION: u32 = 1;
+/// The format version of Swiss-table snapshots ([`SwissSnapshot`]).
+pub const VERSION_SWISS: u32 = 2;
+/// The `kind` byte of a version 2 snapshot of a Swiss-table map.
+pub const KIND_SWISS: u8 = 2;
 /// The largest snapshot file [`Snapshot::from_bytes`] accepts (1 TiB).
 pub const MAX_FILE: usize = 1 << 40;
 
@@ -77,6 +112,14 @@ pub enum RegionKind {
     IndirectElem = 9,
     /// The bytes of a Go string.
     StringData = 10,
+    /// A Swiss-table map's 48-byte `Map` header.
+    SwissMap = 11,
+    /// A Swiss-table map's directory (`dirLen` table pointers).
+    Directory = 12,
+    /// A Swiss table (32 bytes).
+    Table = 13,
+    /// A table's group array, or a small map's one group.
+    Groups = 14,
 }
 
 impl RegionKind {
@@ -94,6 +137,10 @@ impl RegionKind {
             8 => IndirectKey,
             9 => IndirectElem,
             10 => StringData,
+            11 => SwissMap,
+            12 => Directory,
+            13 => Table,
+            14 => Groups,
             _ => return None,
         })
     }
@@ -111,6 +158,10 @@ impl RegionKind {
             IndirectKey => "indirect key",
             IndirectElem => "indirect elem",
             StringData => "string data",
+            SwissMap => "Swiss map header",
+            Directory => "directory",
+            Table => "table",
+            Groups => "groups",
         }
     }
 }
@@ -167,7 +218,8 @@ impl fmt::Display for SnapshotError {
             SnapshotError::NotASnapshot => f.write_str("not a gomap snapshot (no GOMAPSNP magic)"),
             SnapshotError::Version(v) => write!(
                 f,
-                "snapshot version {v}; this build reads version {VERSION}"
+                "snapshot version {v}; this build reads versions {VERSION} (classic maps) and \
+                 {VERSION_SWISS} (Swiss-table maps)"
             ),
             SnapshotError::Truncated { offset, need } => {
                 write!(
@@ -243,18 +295,10 @@ impl Snapshot {
         out.extend_from_slice(&(l.key_size as u64).to_le_bytes());
         out.extend_from_slice(&(l.elem_size as u64).to_le_bytes());
         for s in [&self.key_type, &self.elem_type] {
-            let b = &s.as_bytes()[..s.len().min(u16::MAX as usize)];
-            out.extend_from_slice(&(b.len() as u16).to_le_bytes());
-            out.extend_from_slice(b);
+            write_string(&mut out, s);
         }
         out.extend_from_slice(&self.hmap.to_le_bytes());
-        out.extend_from_slice(&(self.regions.len() as u32).to_le_bytes());
-        for r in &self.regions {
-            out.push(r.kind as u8);
-            out.extend_from_slice(&r.addr.to_le_bytes());
-            out.extend_from_slice(&(r.bytes.len() as u64).to_le_bytes());
-            out.extend_from_slice(&r.bytes);
-        }
+        write_regions(&mut out, &self.regions);
         out
     }
 
@@ -301,40 +345,7 @@ impl Snapshot {
         let key_type = c.string()?;
         let elem_type = c.string()?;
         let hmap = c.u64()?;
-        let n = c.u32()? as usize;
-        // Each region needs at least 17 bytes: reject counts the file cannot hold.
-        if n > (b.len() - c.off) / 17 {
-            return Err(SnapshotError::Truncated {
-                offset: c.off,
-                need: n.saturating_mul(17),
-            });
-        }
-        let mut regions = Vec::with_capacity(n);
-        for _ in 0..n {
-            let kb = c.u8()?;
-            let kind = RegionKind::from_u8(kb).ok_or_else(|| {
-                SnapshotError::Invalid(alloc_crate::format!("unknown region kind {kb}"))
-            })?;
-            let addr = c.u64()?;
-            let len = c.u64()?;
-            let len = usize::try_from(len).map_err(|_| SnapshotError::Truncated {
-                offset: c.off,
-                need: usize::MAX,
-            })?;
-            if addr.checked_add(len as u64).is_none() {
-                return Err(SnapshotError::Invalid(alloc_crate::format!(
-                    "region at {addr:#x} wraps the address space"
-                )));
-            }
-            let bytes = c.take(len)?.to_vec();
-            regions.push(Region { kind, addr, bytes });
-        }
-        if c.off != b.len() {
-            return Err(SnapshotError::Invalid(alloc_crate::format!(
-                "{} bytes of garbage after the last region",
-                b.len() - c.off
-            )));
-        }
+        let regions = read_regions(&mut c)?;
         Ok(Snapshot {
             layout,
             pointer_free: flags & 4 != 0,
@@ -347,12 +358,283 @@ impl Snapshot {
 
     /// The bytes at `[addr, addr + len)` if one region holds all of them.
     pub fn read(&self, addr: u64, len: usize) -> Option<&[u8]> {
-        self.regions.iter().find_map(|r| {
-            let off = addr.checked_sub(r.addr)? as usize;
-            let end = off.checked_add(len)?;
-            (end <= r.bytes.len()).then(|| &r.bytes[off..end])
+        read_in(&self.regions, addr, len)
+    }
+}
+
+fn read_in(regions: &[Region], addr: u64, len: usize) -> Option<&[u8]> {
+    regions.iter().find_map(|r| {
+        let off = addr.checked_sub(r.addr)? as usize;
+        let end = off.checked_add(len)?;
+        (end <= r.bytes.len()).then(|| &r.bytes[off..end])
+    })
+}
+
+fn write_regions(out: &mut Vec<u8>, regions: &[Region]) {
+    out.extend_from_slice(&(regions.len() as u32).to_le_bytes());
+    for r in regions {
+        out.push(r.kind as u8);
+        out.extend_from_slice(&r.addr.to_le_bytes());
+        out.extend_from_slice(&(r.bytes.len() as u64).to_le_bytes());
+        out.extend_from_slice(&r.bytes);
+    }
+}
+
+fn write_string(out: &mut Vec<u8>, s: &str) {
+    let b = &s.as_bytes()[..s.len().min(u16::MAX as usize)];
+    out.extend_from_slice(&(b.len() as u16).to_le_bytes());
+    out.extend_from_slice(b);
+}
+
+/// Reads the region count and the regions, to the end of the input.
+fn read_regions(c: &mut Cursor<'_>) -> Result<Vec<Region>, SnapshotError> {
+    let n = c.u32()? as usize;
+    // Each region needs at least 17 bytes: reject counts the file cannot hold.
+    if n > (c.b.len() - c.off) / 17 {
+        return Err(SnapshotError::Truncated {
+            offset: c.off,
+            need: n.saturating_mul(17),
+        });
+    }
+    let mut regions = Vec::with_capacity(n);
+    for _ in 0..n {
+        let kb = c.u8()?;
+        let kind = RegionKind::from_u8(kb).ok_or_else(|| {
+            SnapshotError::Invalid(alloc_crate::format!("unknown region kind {kb}"))
+        })?;
+        let addr = c.u64()?;
+        let len = c.u64()?;
+        let len = usize::try_from(len).map_err(|_| SnapshotError::Truncated {
+            offset: c.off,
+            need: usize::MAX,
+        })?;
+        if addr.checked_add(len as u64).is_none() {
+            return Err(SnapshotError::Invalid(alloc_crate::format!(
+                "region at {addr:#x} wraps the address space"
+            )));
+        }
+        let bytes = c.take(len)?.to_vec();
+        regions.push(Region { kind, addr, bytes });
+    }
+    if c.off != c.b.len() {
+        return Err(SnapshotError::Invalid(alloc_crate::format!(
+            "{} bytes of garbage after the last region",
+            c.b.len() - c.off
+        )));
+    }
+    Ok(regions)
+}
+
+/// The largest group a Swiss snapshot may describe (a group of 8 slots of two indirect
+/// or 128-byte values is at most 2056 bytes).
+pub const MAX_SWISS_GROUP: u64 = 1 << 12;
+
+/// A Swiss-table map's layout, as a version 2 snapshot records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SwissLayoutInfo {
+    /// The Go release that built the program (`1.25.5`).
+    pub go_version: String,
+    /// The `Map` header has `tombstonePossible` (Go 1.25+).
+    pub tombstone_possible: bool,
+    /// Groups are `{ctrl; keys[8]; elems[8]}` (Go 1.27 `GOEXPERIMENT=mapsplitgroup`).
+    pub split: bool,
+    /// The group's size (`GroupSize`).
+    pub group_size: u64,
+    /// Offset of key 0 in a group.
+    pub keys_off: u64,
+    /// Bytes from one key to the next.
+    pub key_stride: u64,
+    /// Offset of elem 0 in a group.
+    pub elems_off: u64,
+    /// Bytes from one elem to the next.
+    pub elem_stride: u64,
+}
+
+/// A Swiss-table map's memory at one moment (file format version 2). The regions are the
+/// `Map` header, the directory, the tables and their group arrays (or a small map's group),
+/// and for full slots the indirect keys and elems and the bytes of Go strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SwissSnapshot {
+    /// The key type's size.
+    pub key_size: u64,
+    /// The elem type's size.
+    pub elem_size: u64,
+    /// Keys are stored through pointers (over 128 bytes).
+    pub indirect_key: bool,
+    /// Elems are stored through pointers.
+    pub indirect_elem: bool,
+    /// The group type has no pointers.
+    pub pointer_free: bool,
+    /// The key type: a Go type name.
+    pub key_type: String,
+    /// The elem type.
+    pub elem_type: String,
+    /// The header and group layout.
+    pub layout: SwissLayoutInfo,
+    /// Address of the `Map` header.
+    pub map: u64,
+    /// The regions, in the order they were taken.
+    pub regions: Vec<Region>,
+}
+
+impl SwissSnapshot {
+    /// The file bytes (format version 2).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let l = &self.layout;
+        let mut out = Vec::new();
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&VERSION_SWISS.to_le_bytes());
+        out.push(8);
+        out.push(
+            self.indirect_key as u8
+                | (self.indirect_elem as u8) << 1
+                | (self.pointer_free as u8) << 2
+                | (l.tombstone_possible as u8) << 3
+                | (l.split as u8) << 4,
+        );
+        out.push(KIND_SWISS);
+        out.push(0);
+        out.extend_from_slice(&self.key_size.to_le_bytes());
+        out.extend_from_slice(&self.elem_size.to_le_bytes());
+        write_string(&mut out, &self.key_type);
+        write_string(&mut out, &self.elem_type);
+        write_string(&mut out, &l.go_version);
+        for v in [
+            l.group_size,
+            l.keys_off,
+            l.key_stride,
+            l.elems_off,
+            l.elem_stride,
+            self.map,
+        ] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        write_regions(&mut out, &self.regions);
+        out
+    }
+
+    /// Parses a version 2 snapshot file, checking every length against the input before
+    /// allocating and the group layout against the types.
+    pub fn from_bytes(b: &[u8]) -> Result<SwissSnapshot, SnapshotError> {
+        if b.len() > MAX_FILE {
+            return Err(SnapshotError::Invalid("file larger than 1 TiB".into()));
+        }
+        let mut c = Cursor { b, off: 0 };
+        if c.take(8).map_err(|_| SnapshotError::NotASnapshot)? != MAGIC {
+            return Err(SnapshotError::NotASnapshot);
+        }
+        let version = c.u32()?;
+        if version != VERSION_SWISS {
+            return Err(SnapshotError::Version(version));
+        }
+        let mut head = [0u8; 4];
+        head.copy_from_slice(c.take(4)?);
+        let mut nums = [0u64; 2];
+        for n in &mut nums {
+            *n = c.u64()?;
+        }
+        let key_type = c.string()?;
+        let elem_type = c.string()?;
+        let go_version = c.string()?;
+        let mut words = [0u64; 6];
+        for w in &mut words {
+            *w = c.u64()?;
+        }
+        let (flags, layout) = swiss_header(head, nums, go_version, words)?;
+        let regions = read_regions(&mut c)?;
+        Ok(SwissSnapshot {
+            key_size: nums[0],
+            elem_size: nums[1],
+            indirect_key: flags & 1 != 0,
+            indirect_elem: flags & 2 != 0,
+            pointer_free: flags & 4 != 0,
+            key_type,
+            elem_type,
+            layout,
+            map: words[5],
+            regions,
         })
     }
+
+    /// The bytes at `[addr, addr + len)` if one region holds all of them.
+    pub fn read(&self, addr: u64, len: usize) -> Option<&[u8]> {
+        read_in(&self.regions, addr, len)
+    }
+}
+
+/// Checks the fixed part of a version 2 header: `head` is (ptr_size, flags, kind,
+/// reserved), `sizes` (key_size, elem_size), `words` (group_size, keys_off, key_stride,
+/// elems_off, elem_stride, map). Returns the flags and the layout. Shared by every reader
+/// of the format (map-inspect indexes files in place with it).
+pub fn swiss_header(
+    head: [u8; 4],
+    sizes: [u64; 2],
+    go_version: String,
+    words: [u64; 6],
+) -> Result<(u8, SwissLayoutInfo), SnapshotError> {
+    let [ptr_size, flags, kind, _] = head;
+    if ptr_size != 8 {
+        return Err(SnapshotError::Invalid(alloc_crate::format!(
+            "pointer size {ptr_size}; only 64-bit snapshots are supported"
+        )));
+    }
+    if flags & !0x1f != 0 {
+        return Err(SnapshotError::Invalid(alloc_crate::format!(
+            "unknown flags {flags:#x}"
+        )));
+    }
+    if kind != KIND_SWISS {
+        return Err(SnapshotError::Invalid(alloc_crate::format!(
+            "map kind {kind}; version 2 holds Swiss-table maps (kind {KIND_SWISS})"
+        )));
+    }
+    let [key_size, elem_size] = sizes;
+    if key_size > 1 << 16 || elem_size > 1 << 16 {
+        return Err(SnapshotError::Invalid(alloc_crate::format!(
+            "key size {key_size} or elem size {elem_size} above 65536"
+        )));
+    }
+    let (ik, ie) = (flags & 1 != 0, flags & 2 != 0);
+    if (key_size > 128) != ik || (elem_size > 128) != ie {
+        return Err(SnapshotError::Invalid(
+            "a key or elem is indirect exactly when it is above 128 bytes".into(),
+        ));
+    }
+    let [group_size, keys_off, key_stride, elems_off, elem_stride, _map] = words;
+    let ks = if ik { 8 } else { key_size };
+    let es = if ie { 8 } else { elem_size };
+    let fits = |off: u64, stride: u64, size: u64| {
+        off >= 8
+            && stride >= size
+            && stride <= group_size
+            && off
+                .checked_add(7 * stride)
+                .and_then(|e| e.checked_add(size))
+                .is_some_and(|e| e <= group_size)
+    };
+    if group_size <= 8
+        || group_size > MAX_SWISS_GROUP
+        || !fits(keys_off, key_stride, ks)
+        || !fits(elems_off, elem_stride, es)
+    {
+        return Err(SnapshotError::Invalid(alloc_crate::format!(
+            "group layout (size {group_size}, keys at {keys_off} every {key_stride}, elems at \
+             {elems_off} every {elem_stride}) does not fit keys of {ks} and elems of {es} bytes"
+        )));
+    }
+    Ok((
+        flags,
+        SwissLayoutInfo {
+            go_version,
+            tombstone_possible: flags & 8 != 0,
+            split: flags & 16 != 0,
+            group_size,
+            keys_off,
+            key_stride,
+            elems_off,
+            elem_stride,
+        },
+    ))
 }
 
 /// Collects the regions of a map from its raw view. `key_data`/`elem_data` give, for a live
@@ -612,5 +894,117 @@ impl<A: Allocator, R: RandSource> DynMap<A, R> {
             hmap: self.header() as *const Hmap as u64,
             regions: collect(self.raw(), kt == GoType::String, et == GoType::String),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc_crate::vec;
+
+    fn swiss() -> SwissSnapshot {
+        SwissSnapshot {
+            key_size: 8,
+            elem_size: 16,
+            indirect_key: false,
+            indirect_elem: false,
+            pointer_free: false,
+            key_type: "uint64".into(),
+            elem_type: "string".into(),
+            layout: SwissLayoutInfo {
+                go_version: "1.25.5".into(),
+                tombstone_possible: true,
+                split: false,
+                group_size: 200,
+                keys_off: 8,
+                key_stride: 24,
+                elems_off: 16,
+                elem_stride: 24,
+            },
+            map: 0xc000010000,
+            regions: vec![
+                Region {
+                    kind: RegionKind::SwissMap,
+                    addr: 0xc000010000,
+                    bytes: vec![1; 48],
+                },
+                Region {
+                    kind: RegionKind::Groups,
+                    addr: 0xc000020000,
+                    bytes: vec![0x80; 200],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn swiss_snapshots_round_trip_as_version_2() {
+        let s = swiss();
+        let b = s.to_bytes();
+        assert_eq!(&b[8..12], &VERSION_SWISS.to_le_bytes());
+        assert_eq!(SwissSnapshot::from_bytes(&b), Ok(s.clone()));
+        assert_eq!(
+            SwissSnapshot::from_bytes(&b[..b.len() - 1]).unwrap_err(),
+            SnapshotError::Truncated {
+                offset: b.len() - 200,
+                need: 200
+            }
+        );
+        // A version 1 reader says what the file is.
+        assert_eq!(
+            Snapshot::from_bytes(&b).unwrap_err(),
+            SnapshotError::Version(VERSION_SWISS)
+        );
+    }
+
+    #[test]
+    fn swiss_layouts_that_do_not_fit_are_refused() {
+        let mut s = swiss();
+        s.layout.key_stride = 4; // smaller than a key
+        assert!(matches!(
+            SwissSnapshot::from_bytes(&s.to_bytes()),
+            Err(SnapshotError::Invalid(_))
+        ));
+        let mut s = swiss();
+        s.layout.elems_off = 190; // the last elem would end past the group
+        assert!(matches!(
+            SwissSnapshot::from_bytes(&s.to_bytes()),
+            Err(SnapshotError::Invalid(_))
+        ));
+        let mut s = swiss();
+        s.key_size = 130; // over 128 bytes but not indirect
+        assert!(matches!(
+            SwissSnapshot::from_bytes(&s.to_bytes()),
+            Err(SnapshotError::Invalid(_))
+        ));
+        let mut b = swiss().to_bytes();
+        b[14] = 1; // not the Swiss kind
+        assert!(matches!(
+            SwissSnapshot::from_bytes(&b),
+            Err(SnapshotError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn classic_snapshots_are_still_version_1() {
+        let s = Snapshot {
+            layout: BucketLayout::from_sizes(8, 8),
+            pointer_free: true,
+            key_type: "uint64".into(),
+            elem_type: "uint64".into(),
+            hmap: 0x1000,
+            regions: vec![Region {
+                kind: RegionKind::Hmap,
+                addr: 0x1000,
+                bytes: vec![0; 48],
+            }],
+        };
+        let b = s.to_bytes();
+        assert_eq!(&b[8..12], &1u32.to_le_bytes());
+        assert_eq!(Snapshot::from_bytes(&b), Ok(s));
+        assert_eq!(
+            SwissSnapshot::from_bytes(&b).unwrap_err(),
+            SnapshotError::Version(1)
+        );
     }
 }

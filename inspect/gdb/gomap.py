@@ -1,5 +1,6 @@
-# gomap.py: gdb pretty-printers and commands for Go 1.19's classic map, in gomap (Rust) and in
-# real Go programs.
+# gomap.py: gdb pretty-printers and commands for Go maps: Go 1.19's classic map, in gomap (Rust)
+# and in real Go programs (Go 1.19-1.23, and 1.24-1.25 built with GOEXPERIMENT=noswissmap),
+# and Go 1.24-1.27's Swiss-table maps.
 #
 # Loading
 #   * Rust: the gomap crate embeds this file in every binary that links it with debug info
@@ -8,26 +9,35 @@
 #         gdb -iex "add-auto-load-safe-path $PWD/target" target/debug/prog
 #     (or `rust-gdb` with the same -iex, which adds Rust's own printers for &str, Vec, ...).
 #   * Go: `source /path/to/gomap.py`. Go binaries auto-load $GOROOT/src/runtime/runtime-gdb.py,
-#     whose map printer is stale (it misses keys during a grow and prints deleted and evacuated
-#     slots). Both register by type name in the objfile's printer list, where the first match
-#     wins; runtime-gdb.py resets that list and then appends its printers. This script puts its
+#     whose classic map printer is stale (it misses keys during a grow and prints deleted and
+#     evacuated slots) and whose Swiss map printer does not dereference indirect keys and elems.
+#     Both register by type name in the objfile's printer list, where the first match wins;
+#     runtime-gdb.py resets that list and then appends its printers. This script puts its
 #     lookup at the front of every objfile's list: at once for objfiles already loaded (so
 #     `gdb -ex 'source gomap.py' ./prog` wins immediately), and again after each new objfile
 #     has been loaded (at gdb's next turn of its event loop: the next prompt, or when the
 #     program runs), at every stop and before every prompt, so it also wins when sourced first
 #     (-iex, gdbinit). Only a batch session that sources it first and prints without ever
 #     running the program (a core file) must source it after the binary instead.
+#   * The rule for every printer here: a type this script does not know exactly (a map header
+#     whose fields are not the ones of a layout below, a future Go's) is not ours: the lookup
+#     returns None and the next printer (Go's) prints it. Only a map whose layout is known and
+#     whose memory is wrong (a corrupt header, a wild pointer) prints `<gomap: error: ...>`.
 #
 # What it provides
-#   print m                         a GoMap, a Go map[K]V (or *m: hash<K,V>): summary + entries
-#   print m.raw.h / print *h        the header (gomap::layout::Hmap, runtime.hmap), flags by name
+#   print m                         a GoMap, a Go map[K]V (or *m: hash<K,V> or map<K,V>):
+#                                   summary + entries
+#   print m.raw.h / print *h        the classic header (gomap::layout::Hmap, runtime.hmap)
 #   print b                         a bucket (gomap::view::BucketView, Go's bucket<K,V>)
-#   gomap info EXPR                 header, flags, layout and grow progress
-#   gomap buckets EXPR [--old]      every bucket of the current (or old) array, slot by slot
+#   gomap info EXPR                 header, flags, layout and grow progress; for a Swiss map
+#                                   the header, the directory and every table's fields
+#   gomap buckets EXPR [--old]      every bucket of a classic map, slot by slot
+#   gomap buckets EXPR [TABLE]      every group of a Swiss map (or of one table), slot by slot
 #   gomap hexdump EXPR [BUCKET] [--old]
-#                                   labelled hex of the header and bucket memory
+#   gomap hexdump EXPR [TABLE [GROUP]]
+#                                   labelled hex of the header and bucket (group) memory
 #   gomap constants                 the layout constants this script assumes, as JSON
-#   set gomap-max-buckets N         how many buckets one walk may visit (default 65536)
+#   set gomap-max-buckets N         how many buckets (groups) one walk may visit (default 65536)
 #
 # Everything is read from raw memory with the layout rules of gomap::layout (the header by
 # offset, buckets by the bucket layout), so the same code reads a GoMap and a Go map. The
@@ -508,6 +518,594 @@ class GomapMap:
         return gdb.Value(addr).cast(t.pointer()).dereference()
 
 
+# ---------------------------------------------------------------------------------------------
+# Swiss-table maps (Go 1.24+, internal/runtime/maps). Everything is read by the field names
+# of the DWARF types the linker synthesizes for each map type: map<K,V> (the Map header,
+# whose dirPtr is declared **table<K,V>), table<K,V> (groups is a groupReference<K,V> of
+# data and lengthMask) and the group type groups.data points to (noalg.map.group[K]V: ctrl
+# and slots [8]struct{key; elem}, or with GOEXPERIMENT=mapsplitgroup ctrl, keys [8]K and
+# elems [8]V). A type whose fields are not exactly these is not decoded here: it falls
+# through to the next printer (Go's runtime-gdb.py).
+
+GOMAP_SWISS_GROUP_SLOTS = 8  # abi.SwissMapGroupSlots
+GOMAP_SWISS_CTRL_EMPTY = 0x80  # ctrlEmpty
+GOMAP_SWISS_CTRL_DELETED = 0xFE  # ctrlDeleted
+GOMAP_SWISS_MAX_TABLE_CAPACITY = 1024  # maxTableCapacity
+GOMAP_SWISS_MAX_AVG_GROUP_LOAD = 7  # maxAvgGroupLoad
+GOMAP_SWISS_MAX_INLINE = 128  # abi.SwissMapMaxKeyBytes / MaxElemBytes
+GOMAP_SWISS_MAX_GLOBAL_DEPTH = 40  # map-inspect's limit: a directory of 2^40 is 8 TiB
+GOMAP_SWISS_MAP_FIELDS = ("used", "seed", "dirPtr", "dirLen", "globalDepth", "globalShift",
+                          "writing", "clearSeq")
+GOMAP_SWISS_MAP_OPTIONAL = ("tombstonePossible",)  # Go 1.25+
+GOMAP_SWISS_TABLE_FIELDS = ("used", "capacity", "growthLeft", "localDepth", "index", "groups")
+
+
+def gomap_swiss_max_growth_left(capacity):
+    """Go's maxGrowthLeft: all slots but one for a table of one group, else 7/8 of them."""
+    if capacity <= GOMAP_SWISS_GROUP_SLOTS:
+        return capacity - 1
+    return capacity * GOMAP_SWISS_MAX_AVG_GROUP_LOAD // GOMAP_SWISS_GROUP_SLOTS
+
+
+def gomap_swiss_ctrl_name(c):
+    if c == GOMAP_SWISS_CTRL_EMPTY:
+        return "empty"
+    if c == GOMAP_SWISS_CTRL_DELETED:
+        return "deleted"
+    if c & 0x80 == 0:
+        return "full"
+    return "invalid"
+
+
+def gomap_fields_of(t):
+    """{name: (offset, size, type)} of a struct type."""
+    return {f.name: (f.bitpos // 8, f.type.strip_typedefs().sizeof, f.type)
+            for f in t.strip_typedefs().fields()}
+
+
+class GomapSwissLayout:
+    """The layout of one Swiss map type, from its DWARF types (see above)."""
+
+    def __init__(self, map_struct):
+        ms = map_struct.strip_typedefs()
+        self.name = gomap_struct_name(ms) or str(ms)
+        fields = gomap_fields_of(ms)
+        names = set(fields)
+        known = set(GOMAP_SWISS_MAP_FIELDS)
+        if not known <= names or not names <= known | set(GOMAP_SWISS_MAP_OPTIONAL):
+            raise GomapError("%s is not a Swiss map header this script knows (fields %s)"
+                             % (self.name, ", ".join(sorted(names))))
+        self.map_fields = {n: (o, s) for n, (o, s, _) in fields.items()}
+        self.map_size = ms.sizeof
+        if fields["used"][1] != 8 or fields["dirPtr"][1] != 8 or fields["dirLen"][1] != 8:
+            raise GomapError("%s: used, dirPtr and dirLen are not 8 bytes" % self.name)
+        dp = fields["dirPtr"][2].strip_typedefs()
+        if dp.code != gdb.TYPE_CODE_PTR or dp.target().strip_typedefs().code != gdb.TYPE_CODE_PTR:
+            raise GomapError("%s.dirPtr is not a **table" % self.name)
+        tt = dp.target().strip_typedefs().target().strip_typedefs()
+        tf = gomap_fields_of(tt)
+        if set(tf) != set(GOMAP_SWISS_TABLE_FIELDS):
+            raise GomapError("%s is not a Swiss table this script knows (fields %s)"
+                             % (gomap_struct_name(tt), ", ".join(sorted(tf))))
+        self.table_size = tt.sizeof
+        self.table_fields = {n: (o, s) for n, (o, s, _) in tf.items() if n != "groups"}
+        gref = tf["groups"][2].strip_typedefs()
+        gf = gomap_fields_of(gref)
+        if set(gf) != {"data", "lengthMask"}:
+            raise GomapError("%s.groups has fields %s, not data and lengthMask"
+                             % (gomap_struct_name(tt), ", ".join(sorted(gf))))
+        goff = tf["groups"][0]
+        self.table_fields["groups.data"] = (goff + gf["data"][0], 8)
+        self.table_fields["groups.lengthMask"] = (goff + gf["lengthMask"][0], 8)
+        gp = gf["data"][2].strip_typedefs()
+        if gp.code != gdb.TYPE_CODE_PTR:
+            raise GomapError("groups.data is not a pointer")
+        self.group_type = gp.target().strip_typedefs()
+        self.group_size = self.group_type.sizeof
+        grp = gomap_fields_of(self.group_type)
+        if "ctrl" not in grp or grp["ctrl"][0] != 0 or grp["ctrl"][1] != 8:
+            raise GomapError("the group type %s has no ctrl word at 0" % self.group_type)
+        m = re.match(r"^map<(.*)>$", self.name)
+        kv = m.group(1) if m else ""
+        if set(grp) == {"ctrl", "slots"}:
+            off, _, st = grp["slots"]
+            slot = st.strip_typedefs().target().strip_typedefs()
+            sf = gomap_fields_of(slot)
+            if set(sf) != {"key", "elem"}:
+                raise GomapError("a slot of %s has fields %s" % (self.group_type,
+                                                                ", ".join(sorted(sf))))
+            self.split = False
+            self.keys_off = off + sf["key"][0]
+            self.elems_off = off + sf["elem"][0]
+            self.key_stride = self.elem_stride = slot.sizeof
+            kf, ef = sf["key"][2], sf["elem"][2]
+        elif set(grp) == {"ctrl", "keys", "elems"}:
+            self.split = True
+            self.keys_off, _, kat = grp["keys"]
+            self.elems_off, _, eat = grp["elems"]
+            kf = kat.strip_typedefs().target()
+            ef = eat.strip_typedefs().target()
+            self.key_stride = kf.strip_typedefs().sizeof
+            self.elem_stride = ef.strip_typedefs().sizeof
+        else:
+            raise GomapError("the group type %s has fields %s, neither slots nor keys and elems"
+                             % (self.group_type, ", ".join(sorted(grp))))
+        self.key_type, self.indirect_key = self._slot_type(kf, kv, True)
+        self.elem_type, self.indirect_elem = self._slot_type(ef, kv, False)
+        last = max(self.keys_off + 7 * self.key_stride + (8 if self.indirect_key else
+                                                          self.key_type.sizeof),
+                   self.elems_off + 7 * self.elem_stride + (8 if self.indirect_elem else
+                                                            self.elem_type.sizeof))
+        if last > self.group_size:
+            raise GomapError("the slots of %s end past the group" % self.group_type)
+
+    @staticmethod
+    def _slot_type(t, kv, is_key):
+        """(value type, indirect?) of a slot field: a pointer to a type over 128 bytes whose
+        name is the map's key (elem) type is Go's indirect storage, not a pointer key."""
+        st = t.strip_typedefs()
+        if st.code == gdb.TYPE_CODE_PTR:
+            target = st.target()
+            tname = str(target)
+            named = kv.startswith(tname + ",") if is_key else kv.endswith("," + tname)
+            if named and target.strip_typedefs().sizeof > GOMAP_SWISS_MAX_INLINE:
+                return target, True
+        return t, False
+
+    def key_offset(self, i):
+        return self.keys_off + i * self.key_stride
+
+    def elem_offset(self, i):
+        return self.elems_off + i * self.elem_stride
+
+    def regions(self):
+        out = [(0, 8, "ctrl")]
+        ks = 8 if self.indirect_key else self.key_type.sizeof
+        es = 8 if self.indirect_elem else self.elem_type.sizeof
+        for i in range(GOMAP_SWISS_GROUP_SLOTS):
+            out.append((self.key_offset(i), ks, "key %d" % i))
+            out.append((self.elem_offset(i), es, "elem %d" % i))
+        return sorted(r for r in out if r[1] > 0)
+
+    def describe(self):
+        def one(what, t, indirect):
+            how = "indirect: a pointer in the slot" if indirect else "inline"
+            return "%s %s (%d bytes, %s)" % (what, t, t.sizeof, how)
+
+        if self.split:
+            slots = "keys[8] at %d, elems[8] at %d" % (self.keys_off, self.elems_off)
+        else:
+            slots = "slots[8] of %d bytes {key at +%d, elem at +%d}" % (
+                self.key_stride, 0, self.elems_off - self.keys_off)
+        return "%s, %s, group %d bytes: ctrl, %s" % (
+            one("key", self.key_type, self.indirect_key),
+            one("elem", self.elem_type, self.indirect_elem), self.group_size, slots)
+
+
+# Layouts by type name, cleared whenever an objfile is loaded.
+GOMAP_SWISS_LAYOUTS = {}
+
+
+def gomap_swiss_layout(map_struct):
+    """The GomapSwissLayout of a map<K,V> type (cached by type name); raises GomapError."""
+    key = str(map_struct.strip_typedefs())
+    lay = GOMAP_SWISS_LAYOUTS.get(key)
+    if lay is None:
+        try:
+            lay = GomapSwissLayout(map_struct)
+        except GomapError as e:
+            lay = e
+        except (gdb.error, AttributeError, TypeError, KeyError, ValueError) as e:
+            lay = GomapError("%s: %s" % (key, e))
+        GOMAP_SWISS_LAYOUTS[key] = lay
+    if isinstance(lay, GomapError):
+        raise lay
+    return lay
+
+
+def gomap_is_swiss_header(t):
+    """Whether a struct type is a Swiss map header this script decodes."""
+    try:
+        gomap_swiss_layout(t)
+        return True
+    except GomapError:
+        return False
+
+
+class GomapSwissHeader:
+    """A Swiss Map header, read by the DWARF offsets of its fields."""
+
+    def __init__(self, addr, lay):
+        self.addr = addr
+        self.lay = lay
+        data = gomap_read(addr, lay.map_size)
+        self.raw = data
+        self.fields = sorted((o, n, s) for n, (o, s) in lay.map_fields.items())
+        for name, (off, size) in lay.map_fields.items():
+            setattr(self, name, gomap_le(data, off, size))
+        if self.dirLen >= 1 << 63:
+            self.dirLen -= 1 << 64
+        if not hasattr(self, "tombstonePossible"):
+            self.tombstonePossible = None
+
+    def small(self):
+        return self.dirLen == 0
+
+    def validate(self):
+        """Raises GomapError when the header cannot describe a Swiss map (the checks of
+        map-inspect's decoder)."""
+        if not any(self.raw):
+            raise GomapError("the %d header bytes are all zero" % len(self.raw))
+        if self.used >= 1 << 62:
+            raise GomapError("used = %d is impossible" % self.used)
+        if self.writing > 1:
+            raise GomapError("writing = %#04x: Go toggles it between 0 and 1" % self.writing)
+        if self.tombstonePossible is not None and self.tombstonePossible > 1:
+            raise GomapError("tombstonePossible = %#04x is not a bool" % self.tombstonePossible)
+        if self.dirPtr % GOMAP_PTR_SIZE or 0 < self.dirPtr < 4096 or \
+                self.dirPtr >= GOMAP_MAX_ADDR * 2:
+            raise GomapError("dirPtr = %#x is not a valid pointer" % self.dirPtr)
+        if self.dirLen < 0:
+            raise GomapError("dirLen = %d is negative" % self.dirLen)
+        if self.dirLen == 0:
+            if self.globalDepth != 0 or self.globalShift != 0:
+                raise GomapError("globalDepth = %d, globalShift = %d but dirLen = 0: a small "
+                                 "map has no directory" % (self.globalDepth, self.globalShift))
+            if self.used > GOMAP_SWISS_GROUP_SLOTS:
+                raise GomapError("used = %d but dirLen = 0: a small map holds at most 8 entries"
+                                 % self.used)
+            if self.dirPtr == 0 and self.used != 0:
+                raise GomapError("used = %d but dirPtr is nil" % self.used)
+            return
+        if self.globalDepth > GOMAP_SWISS_MAX_GLOBAL_DEPTH:
+            raise GomapError("globalDepth = %d is absurd" % self.globalDepth)
+        if self.dirLen != 1 << self.globalDepth:
+            raise GomapError("dirLen = %d but globalDepth = %d: the directory has 1 << "
+                             "globalDepth entries" % (self.dirLen, self.globalDepth))
+        if self.globalShift != 64 - self.globalDepth:
+            raise GomapError("globalShift = %d but globalDepth = %d" % (self.globalShift,
+                                                                         self.globalDepth))
+        if self.dirPtr == 0:
+            raise GomapError("dirPtr is nil but dirLen = %d" % self.dirLen)
+
+
+class GomapSwissTable:
+    """One table: its fields, and where in the directory it is."""
+
+    def __init__(self, number, addr, lay, first, count):
+        self.number = number
+        self.addr = addr
+        self.dir_first = first
+        self.dir_count = count
+        data = gomap_read(addr, lay.table_size)
+        self.raw = data
+        for name, (off, size) in lay.table_fields.items():
+            setattr(self, name.replace("groups.", "groups_"), gomap_le(data, off, size))
+        if self.index >= 1 << 63:
+            self.index -= 1 << 64
+
+    def max_growth_left(self):
+        return gomap_swiss_max_growth_left(self.capacity)
+
+    def tombstones(self):
+        return self.max_growth_left() - self.used - self.growthLeft
+
+    def ngroups(self):
+        return self.groups_lengthMask + 1
+
+    def validate(self, global_depth):
+        name = "table %d at %#x" % (self.number, self.addr)
+        cap = self.capacity
+        if cap < GOMAP_SWISS_GROUP_SLOTS or cap > GOMAP_SWISS_MAX_TABLE_CAPACITY or \
+                cap & (cap - 1):
+            raise GomapError("%s: capacity = %d is not a power of two from 8 to 1024"
+                             % (name, cap))
+        if self.groups_lengthMask != cap // GOMAP_SWISS_GROUP_SLOTS - 1:
+            raise GomapError("%s: groups.lengthMask = %#x is absurd for a capacity of %d"
+                             % (name, self.groups_lengthMask, cap))
+        if self.localDepth > global_depth:
+            raise GomapError("%s: localDepth = %d is beyond globalDepth = %d"
+                             % (name, self.localDepth, global_depth))
+        run = 1 << (global_depth - self.localDepth)
+        if self.dir_count != run or self.dir_first % run:
+            raise GomapError("%s: directory entries %d..%d point to it, but localDepth %d at "
+                             "globalDepth %d gives runs of %d: the directory is inconsistent"
+                             % (name, self.dir_first, self.dir_first + self.dir_count - 1,
+                                self.localDepth, global_depth, run))
+        if self.index != self.dir_first:
+            raise GomapError("%s: index = %d but its directory entries start at %d"
+                             % (name, self.index, self.dir_first))
+        if self.used + self.growthLeft > self.max_growth_left():
+            raise GomapError("%s: used %d + growthLeft %d exceed capacity*7/8"
+                             % (name, self.used, self.growthLeft))
+        d = self.groups_data
+        if d == 0 or d % GOMAP_PTR_SIZE or d < 4096 or d >= GOMAP_MAX_ADDR * 2:
+            raise GomapError("%s: groups.data = %#x is not a valid pointer" % (name, d))
+
+
+class GomapSwissMap:
+    """A Swiss map in memory: header address, layout, label."""
+
+    kind = "go"
+
+    def __init__(self, addr, lay, label):
+        self.hmap_addr = addr
+        self.lay = lay
+        self.layout = lay  # key_type / elem_type, as GomapMapPrinter expects
+        self.label = label
+
+    def header(self):
+        gomap_check_target()
+        if self.hmap_addr == 0:
+            raise GomapError("nil map")
+        h = GomapSwissHeader(self.hmap_addr, self.lay)
+        h.validate()
+        return h
+
+    def tables(self, h):
+        """The tables in directory order, each checked."""
+        if h.small():
+            return []
+        dir_bytes = gomap_read(h.dirPtr, 8 * h.dirLen)
+        ptrs = [gomap_le(dir_bytes, 8 * i, 8) for i in range(h.dirLen)]
+        out = []
+        seen = {}
+        i = 0
+        while i < len(ptrs):
+            p = ptrs[i]
+            if p == 0 or p % GOMAP_PTR_SIZE or p < 4096 or p >= GOMAP_MAX_ADDR * 2:
+                raise GomapError("directory entry %d = %#x is not a table pointer" % (i, p))
+            j = i + 1
+            while j < len(ptrs) and ptrs[j] == p:
+                j += 1
+            if p in seen:
+                raise GomapError("directory entries %d and %d point to table %#x but the ones "
+                                 "between do not: the directory is inconsistent"
+                                 % (seen[p], i, p))
+            seen[p] = i
+            t = GomapSwissTable(len(out), p, self.lay, i, j - i)
+            t.validate(h.globalDepth)
+            out.append(t)
+            i = j
+        return out
+
+    def groups(self, h, tables, walker, only_table=None):
+        """Yields (table or None, group index, addr, bytes), every ctrl byte checked."""
+        gs = self.lay.group_size
+        if h.small():
+            if h.dirPtr != 0 and only_table is None:
+                walker.take_group(h.dirPtr)
+                data = gomap_read(h.dirPtr, gs)
+                self.check_ctrls(data, "the small map's group", True)
+                yield None, 0, h.dirPtr, data
+            return
+        for t in tables:
+            if only_table is not None and t.number != only_table:
+                continue
+            n = t.ngroups()
+            per = max(1, GOMAP_READ_CHUNK // gs)
+            i = 0
+            while i < n:
+                k = min(per, n - i)
+                data = gomap_read(t.groups_data + i * gs, k * gs)
+                for j in range(k):
+                    addr = t.groups_data + (i + j) * gs
+                    walker.take_group(addr)
+                    g = data[j * gs:(j + 1) * gs]
+                    self.check_ctrls(g, "table %d group %d" % (t.number, i + j), False)
+                    yield t, i + j, addr, g
+                i += k
+
+    @staticmethod
+    def check_ctrls(data, where, small):
+        for i in range(GOMAP_SWISS_GROUP_SLOTS):
+            c = data[i]
+            name = gomap_swiss_ctrl_name(c)
+            if name == "invalid":
+                raise GomapError("%s slot %d: ctrl byte %#04x is no valid state (empty 0x80, "
+                                 "deleted 0xfe, or full 0x00-0x7f)" % (where, i, c))
+            if small and name == "deleted":
+                raise GomapError("%s slot %d: a deleted slot in a small map" % (where, i))
+
+    def slot_addrs(self, gaddr, gdata, i):
+        lay = self.lay
+        k = gaddr + lay.key_offset(i)
+        e = gaddr + lay.elem_offset(i)
+        if lay.indirect_key:
+            k = gomap_le(gdata, lay.key_offset(i), GOMAP_PTR_SIZE)
+            if k == 0:
+                raise GomapError("full slot %d of group %#x has a nil key pointer" % (i, gaddr))
+        if lay.indirect_elem:
+            e = gomap_le(gdata, lay.elem_offset(i), GOMAP_PTR_SIZE)
+            if e == 0:
+                raise GomapError("full slot %d of group %#x has a nil elem pointer"
+                                 % (i, gaddr))
+        return k, e
+
+    def entries(self, h):
+        """([(key addr, elem addr)], truncated?): every full slot, each table once."""
+        out = []
+        self._counts = (0, 0)
+        walker = GomapSwissWalker()
+        tables = self.tables(h)
+        self._tables = tables
+        try:
+            for _, _, gaddr, g in self.groups(h, tables, walker):
+                for i in range(GOMAP_SWISS_GROUP_SLOTS):
+                    if g[i] & 0x80 == 0:
+                        out.append(self.slot_addrs(gaddr, g, i))
+        except GomapTruncated:
+            return out, True
+        return out, False
+
+    def summary(self, h, found=None):
+        parts = ["len=%d" % h.used]
+        if h.small():
+            parts.append("small map: %s" % ("1 group" if h.dirPtr else "no group yet"))
+        else:
+            tables = getattr(self, "_tables", None)
+            if tables is None:
+                tables = self.tables(h)
+            ngroups = sum(t.ngroups() for t in tables)
+            tombs = sum(t.tombstones() for t in tables)
+            parts.append("%s in a directory of %s (globalDepth %d), %s, %s" % (
+                gomap_plural(len(tables), "table"), gomap_plural(h.dirLen, "entry", "entries"),
+                h.globalDepth, gomap_plural(ngroups, "group"),
+                gomap_plural(tombs, "tombstone")))
+        if h.writing:
+            parts.append("writing: a write is in progress")
+        if h.clearSeq:
+            parts.append("cleared %s" % gomap_plural(h.clearSeq, "time"))
+        if found is not None and found != h.used:
+            parts.append("WARNING: used is %d but %d slots are full" % (h.used, found))
+        return "%s(%s)" % (self.label, ", ".join(parts))
+
+    def value_at(self, addr, t):
+        return gdb.Value(addr).cast(t.pointer()).dereference()
+
+
+class GomapSwissWalker:
+    """Counts the groups a walk reads against gomap-max-buckets."""
+
+    def __init__(self):
+        self.budget = gomap_max_buckets()
+
+    def take_group(self, addr):
+        if self.budget <= 0:
+            raise GomapTruncated()
+        self.budget -= 1
+
+
+def gomap_swiss_map(map_struct, addr, label=None):
+    lay = gomap_swiss_layout(map_struct)
+    if label is None:
+        label = lay.name
+    return GomapSwissMap(addr, lay, label)
+
+
+def gomap_swiss_info(m, addr):
+    """gomap info for a Swiss map."""
+    h = m.header()
+    lay = m.lay
+    gomap_write("%s, Swiss map header @ %#x" % (m.label, addr))
+    for off, name, size in h.fields:
+        v = getattr(h, name)
+        if name in ("seed", "dirPtr"):
+            text = "%#x" % v
+        else:
+            text = "%d" % v
+        gomap_write("  %-17s %s" % (name, text))
+    gomap_write("  layout            %s" % lay.describe())
+    if h.small():
+        gomap_write("  small map         %s" % ("one group at %#x" % h.dirPtr if h.dirPtr
+                                               else "no group yet"))
+    else:
+        tables = m.tables(h)
+        gomap_write("  directory         %s at %#x, %s" % (
+            gomap_plural(h.dirLen, "entry", "entries"), h.dirPtr,
+            gomap_plural(len(tables), "table")))
+        for t in tables:
+            gomap_write("  table %-3d @ %#x  entries %d-%d, localDepth %d, used %d, capacity %d, "
+                        "growthLeft %d, tombstones %d, %s" % (
+                            t.number, t.addr, t.dir_first, t.dir_first + t.dir_count - 1,
+                            t.localDepth, t.used, t.capacity, t.growthLeft, t.tombstones(),
+                            gomap_plural(t.ngroups(), "group")))
+    items, truncated = m.entries(h)
+    if truncated:
+        gomap_write("  entries           more than the walk limit (gomap-max-buckets %d)"
+                    % gomap_max_buckets())
+    else:
+        gomap_write("  entries           %s%s" % (
+            gomap_plural(len(items), "full slot"), "" if len(items) == h.used else
+            "  (WARNING: used says %d)" % h.used))
+
+
+def gomap_swiss_group_table(m, gaddr, gdata):
+    """The slot table of map-inspect's Swiss dump: slot, ctrl, state, h2, key, elem."""
+    lay = m.lay
+    rows = []
+    for i in range(GOMAP_SWISS_GROUP_SLOTS):
+        c = gdata[i]
+        state = gomap_swiss_ctrl_name(c)
+        if state == "full":
+            ka, ea = m.slot_addrs(gaddr, gdata, i)
+            k = gomap_cut(gomap_fmt_value(m.value_at(ka, lay.key_type)), 40)
+            v = gomap_cut(gomap_fmt_value(m.value_at(ea, lay.elem_type)), 40)
+            rows.append((i, c, state, "%#04x" % c, k, v))
+        else:
+            rows.append((i, c, state, "", "", ""))
+    if all(r[2] == "empty" for r in rows):
+        gomap_write("    all 8 slots empty (ctrl 0x80)")
+        return
+    kw = max([3] + [len(r[4]) for r in rows])
+    gomap_write("    slot ctrl  %-8s  %-4s  %-*s  elem" % ("state", "h2", kw, "key"))
+    for i, c, state, h2, k, v in rows:
+        note = ("tombstone: deleted from a group that was full" if state == "deleted" else "")
+        gomap_write(("    %4d 0x%02x  %-8s  %-4s  %-*s  %s%s" % (i, c, state, h2, kw, k, v, note))
+                    .rstrip())
+
+
+def gomap_swiss_buckets(m, only_table):
+    """gomap buckets for a Swiss map: every table's groups, slot by slot."""
+    h = m.header()
+    tables = m.tables(h)
+    if only_table is not None and not h.small() and only_table >= len(tables):
+        raise GomapError("table %d does not exist: the map has %s"
+                         % (only_table, gomap_plural(len(tables), "table")))
+    if h.small():
+        gomap_write("%s: small map (dirLen 0): %s" % (
+            m.label, "one group at %#x" % h.dirPtr if h.dirPtr else "no group yet"))
+    walker = GomapSwissWalker()
+    last = None
+    try:
+        for t, gi, gaddr, g in m.groups(h, tables, walker, only_table):
+            if t is not None and t is not last:
+                last = t
+                gomap_write("%s: table %d @ %#x: used %d, capacity %d, growthLeft %d, "
+                            "tombstones %d, localDepth %d, directory entries %d-%d" % (
+                                m.label, t.number, t.addr, t.used, t.capacity, t.growthLeft,
+                                t.tombstones(), t.localDepth, t.dir_first,
+                                t.dir_first + t.dir_count - 1))
+            ident = "small" if t is None else "t%d.g%d" % (t.number, gi)
+            gomap_write("  %s %#x  ctrl %s" % (ident, gaddr,
+                                               " ".join("%02x" % b for b in g[:8])))
+            gomap_swiss_group_table(m, gaddr, g)
+    except GomapTruncated:
+        gomap_write("... walk stopped after %d groups (set gomap-max-buckets N)"
+                    % gomap_max_buckets())
+
+
+def gomap_swiss_hexdump(m, addr, table, group):
+    """gomap hexdump for a Swiss map: the header, then groups (of one table, or one group)."""
+    h = m.header()
+    if table is None:
+        gomap_write("Map (%d bytes at %#x)" % (len(h.raw), addr))
+        regions = [(off, size, name) for off, name, size in h.fields]
+        for line in gomap_hex_lines(addr, h.raw, regions):
+            gomap_write(line)
+    tables = m.tables(h)
+    if table is not None and (h.small() or table >= len(tables)):
+        raise GomapError("table %d does not exist: the map has %s" % (
+            table, "no tables (a small map)" if h.small() else
+            gomap_plural(len(tables), "table")))
+    walker = GomapSwissWalker()
+    regions = m.lay.regions()
+    try:
+        for t, gi, gaddr, g in m.groups(h, tables, walker, table):
+            if group is not None and gi != group:
+                continue
+            ident = "small" if t is None else "t%d.g%d" % (t.number, gi)
+            gomap_write("  %s %#x" % (ident, gaddr))
+            for line in gomap_hex_lines(gaddr, g, regions):
+                gomap_write("    " + line)
+    except GomapTruncated:
+        gomap_write("... walk stopped after %d groups (set gomap-max-buckets N)"
+                    % gomap_max_buckets())
+    if group is not None and table is not None and group >= tables[table].ngroups():
+        raise GomapError("group %d does not exist: table %d has %s" % (
+            group, table, gomap_plural(tables[table].ngroups(), "group")))
+
+
 def gomap_short_rust_type(t):
     return re.sub(r"\b(?:[a-z_][a-z0-9_]*::)+", "", str(t))
 
@@ -612,10 +1210,16 @@ def gomap_go_hash_map(hash_type, addr, label=None):
 
 
 def gomap_map_of(val):
-    """The GomapMap a value denotes, or None when it is not a map this script knows."""
+    """The GomapMap (or GomapSwissMap) a value denotes, or None when it is not a map this
+    script knows."""
     t = val.type
     if gomap_is_go_map_type(t):
-        return gomap_go_hash_map(t.strip_typedefs().target(), int(val), label=str(t))
+        target = t.strip_typedefs().target()
+        if gomap_is_classic_header(target):
+            return gomap_go_hash_map(target, int(val), label=str(t))
+        if gomap_is_swiss_header(target):
+            return gomap_swiss_map(target, int(val), label=str(t))
+        return None
     name = gomap_struct_name(t)
     if name is None:
         if t.strip_typedefs().code in (gdb.TYPE_CODE_PTR, gdb.TYPE_CODE_REF,
@@ -623,7 +1227,7 @@ def gomap_map_of(val):
             target = t.strip_typedefs().target()
             tn = gomap_struct_name(target)
             if tn is not None and (tn.startswith("gomap::map::GoMap<")
-                                   or tn.startswith("hash<")):
+                                   or tn.startswith("hash<") or tn.startswith("map<")):
                 if int(val) == 0:
                     raise GomapError("null pointer")
                 return gomap_map_of(val.dereference())
@@ -643,6 +1247,10 @@ def gomap_map_of(val):
         if val.address is None:
             raise GomapError("this value is not in memory (no address)")
         return gomap_go_hash_map(t, int(val.address))
+    if re.match(r"^map<.*>$", name) and gomap_is_swiss_header(t):
+        if val.address is None:
+            raise GomapError("this value is not in memory (no address)")
+        return gomap_swiss_map(t, int(val.address))
     return None
 
 
@@ -868,9 +1476,10 @@ class GomapLookup(gdb.printing.PrettyPrinter):
 def gomap_kind_of(t):
     """Which printer a type gets, or None."""
     if t.code == gdb.TYPE_CODE_TYPEDEF and gomap_is_go_map_type(t):
-        # Only classic maps: a Swiss map (Go 1.24+) or any header this script does not know
-        # falls through to the next printer (Go's own runtime-gdb.py).
-        if gomap_is_classic_header(t.strip_typedefs().target()):
+        # Classic maps, and Swiss maps whose types are exactly the ones this script knows;
+        # any other header falls through to the next printer (Go's own runtime-gdb.py).
+        target = t.strip_typedefs().target()
+        if gomap_is_classic_header(target) or gomap_is_swiss_header(target):
             return "go-map-pointer"
         return None
     name = gomap_struct_name(t)
@@ -885,6 +1494,8 @@ def gomap_kind_of(t):
     if name == "runtime.hmap" and gomap_is_classic_header(t):
         return "header"
     if name.startswith("hash<") and gomap_is_classic_header(t):
+        return "map"
+    if name.startswith("map<") and gomap_is_swiss_header(t):
         return "map"
     if name.startswith("bucket<") and gomap_has_fields(
             t, ("tophash", "keys", "values", "overflow")):
@@ -921,19 +1532,21 @@ class GomapConstPrinter:
 # ---------------------------------------------------------------------------------------------
 # Commands.
 
-def gomap_parse_args(arg, allow_bucket):
-    """(expr, bucket or None, old?) from 'EXPR [BUCKET] [--old]'."""
+def gomap_parse_args(arg, allow_numbers):
+    """(expr, [numbers], old?) from 'EXPR [N [M]] [--old]': up to `allow_numbers` trailing
+    numbers (a classic map's BUCKET; a Swiss map's TABLE and GROUP)."""
     toks = gdb.string_to_argv(arg)
     old = "--old" in toks
     toks = [t for t in toks if t != "--old"]
-    bucket = None
-    if allow_bucket and len(toks) >= 2 and re.match(r"^(0x[0-9a-fA-F]+|[0-9]+)$", toks[-1]):
-        bucket = int(toks[-1], 0)
+    nums = []
+    while (len(nums) < allow_numbers and len(toks) >= 2
+           and re.match(r"^(0x[0-9a-fA-F]+|[0-9]+)$", toks[-1])):
+        nums.insert(0, int(toks[-1], 0))
         toks = toks[:-1]
     expr = " ".join(toks)
     if not expr:
         raise GomapError("missing EXPR (a GoMap, a Go map, or a pointer/reference to one)")
-    return expr, bucket, old
+    return expr, nums, old
 
 
 def gomap_resolve(expr):
@@ -945,6 +1558,13 @@ def gomap_resolve(expr):
     m = gomap_map_of(val)
     if m is not None:
         return m, m.hmap_addr
+    if gomap_is_go_map_type(val.type):
+        target = val.type.strip_typedefs().target()
+        try:
+            gomap_swiss_layout(target)
+        except GomapError as e:
+            raise GomapError("%s: %s; this script does not decode it (Go's printer, "
+                             "runtime-gdb.py, prints it)" % (val.type, e))
     addr = gomap_header_addr_of(val)
     if addr is None and val.type.strip_typedefs().code == gdb.TYPE_CODE_PTR:
         target = val.type.strip_typedefs().target()
@@ -964,11 +1584,14 @@ def gomap_fmt_value(v):
 
 
 class GomapCommand(gdb.Command):
-    """Look inside Go 1.19 maps (gomap::GoMap and Go's map[K]V).
+    """Look inside Go maps (gomap::GoMap, Go's classic and Swiss-table map[K]V).
 
-gomap info EXPR                       header, flags, layout and grow progress
+gomap info EXPR                       header, flags, layout and grow progress (Swiss maps:
+                                      header, directory, tables)
 gomap buckets EXPR [--old]            every bucket of the current (--old: old) array
+gomap buckets EXPR [TABLE]            a Swiss map's groups (of one table)
 gomap hexdump EXPR [BUCKET] [--old]   labelled hex of the header and the buckets
+gomap hexdump EXPR [TABLE [GROUP]]    a Swiss map's header and groups
 gomap constants                       the layout constants this script assumes (JSON)
 
 EXPR is a GoMap, a Go map, a pointer or reference to one, or a bare header
@@ -998,8 +1621,10 @@ class GomapSubcommand(gdb.Command):
             raise gdb.GdbError("gomap: error: %s: %s" % (type(e).__name__, e))
 
 
-def gomap_plural(n, word):
-    return "%d %s%s" % (n, word, "" if n == 1 else "s")
+def gomap_plural(n, word, words=None):
+    if n == 1:
+        return "%d %s" % (n, word)
+    return "%d %s" % (n, words if words is not None else word + "s")
 
 
 def gomap_write(s):
@@ -1013,9 +1638,12 @@ class GomapInfoCommand(GomapSubcommand):
         super().__init__("info")
 
     def run(self, arg):
-        expr, _, _ = gomap_parse_args(arg, False)
+        expr, _, _ = gomap_parse_args(arg, 0)
         m, addr = gomap_resolve(expr)
         gomap_check_target()
+        if isinstance(m, GomapSwissMap):
+            gomap_swiss_info(m, addr)
+            return
         h = m.header() if m is not None else GomapHeader(addr)
         if m is not None:
             h.validate(m.layout)
@@ -1066,16 +1694,26 @@ class GomapInfoCommand(GomapSubcommand):
 
 
 class GomapBucketsCommand(GomapSubcommand):
-    """gomap buckets EXPR [--old]: every bucket and its overflow chain, slot by slot."""
+    """gomap buckets EXPR [--old]: every bucket and its overflow chain, slot by slot.
+gomap buckets EXPR [TABLE]: a Swiss map's groups (of every table, or of one), slot by slot."""
 
     def __init__(self):
         super().__init__("buckets")
 
     def run(self, arg):
-        expr, _, old = gomap_parse_args(arg, False)
+        expr, nums, old = gomap_parse_args(arg, 1)
         m, _ = gomap_resolve(expr)
         if m is None:
             raise GomapError("a bare header has no key/elem types; pass the map itself")
+        if isinstance(m, GomapSwissMap):
+            if old:
+                raise GomapError("a Swiss map has no old buckets: it never grows "
+                                 "incrementally (a table is replaced at once)")
+            gomap_swiss_buckets(m, nums[0] if nums else None)
+            return
+        if nums:
+            raise GomapError("gomap buckets takes no number for a classic map (use "
+                             "gomap hexdump EXPR BUCKET)")
         h = m.header()
         lay = m.layout
         if old:
@@ -1259,15 +1897,26 @@ class GomapHexdumpCommand(GomapSubcommand):
     """gomap hexdump EXPR [BUCKET] [--old]: labelled hex of the header and bucket memory.
 
 Without BUCKET: the header, then every bucket of the array with its overflow chain.
-With BUCKET: that bucket and its overflow chain."""
+With BUCKET: that bucket and its overflow chain.
+A Swiss map: gomap hexdump EXPR [TABLE [GROUP]]: the header and every group, or the
+groups of one table, or one group."""
 
     def __init__(self):
         super().__init__("hexdump")
 
     def run(self, arg):
-        expr, bucket, old = gomap_parse_args(arg, True)
+        expr, nums, old = gomap_parse_args(arg, 2)
         m, addr = gomap_resolve(expr)
         gomap_check_target()
+        if isinstance(m, GomapSwissMap):
+            if old:
+                raise GomapError("a Swiss map has no old buckets")
+            gomap_swiss_hexdump(m, addr, nums[0] if nums else None,
+                                nums[1] if len(nums) > 1 else None)
+            return
+        if len(nums) > 1:
+            raise GomapError("a classic map takes one BUCKET number")
+        bucket = nums[0] if nums else None
         if m is None:
             h = GomapHeader(addr)
             gomap_write("hmap (%d bytes at %#x)" % (GOMAP_HMAP_SIZE, addr))
@@ -1340,6 +1989,20 @@ def gomap_constants():
         "MAX_SMALL_SIZE": GOMAP_MAX_SMALL_SIZE,
         "PAGE_SIZE": GOMAP_PAGE_SIZE,
         "CLASS_TO_SIZE": GOMAP_CLASS_TO_SIZE,
+        "swiss": {
+            "GROUP_SLOTS": GOMAP_SWISS_GROUP_SLOTS,
+            "CTRL_EMPTY": GOMAP_SWISS_CTRL_EMPTY,
+            "CTRL_DELETED": GOMAP_SWISS_CTRL_DELETED,
+            "MAX_TABLE_CAPACITY": GOMAP_SWISS_MAX_TABLE_CAPACITY,
+            "MAX_AVG_GROUP_LOAD": GOMAP_SWISS_MAX_AVG_GROUP_LOAD,
+            "MAX_INLINE": GOMAP_SWISS_MAX_INLINE,
+            "MAX_GLOBAL_DEPTH": GOMAP_SWISS_MAX_GLOBAL_DEPTH,
+            "map_fields": sorted(GOMAP_SWISS_MAP_FIELDS + GOMAP_SWISS_MAP_OPTIONAL),
+            "table_fields": sorted(GOMAP_SWISS_TABLE_FIELDS),
+            "max_growth_left": {str(1 << b): gomap_swiss_max_growth_left(1 << b)
+                                for b in range(3, 11)},
+            "ctrl_names": {str(c): gomap_swiss_ctrl_name(c) for c in range(256)},
+        },
     }
 
 
@@ -1413,6 +2076,9 @@ def gomap_ensure_first():
 
 
 def gomap_on_new_objfile(event):
+    # Types of a newly loaded objfile may share names with cached ones (the same program
+    # rebuilt by another Go): forget the Swiss layouts learnt so far.
+    GOMAP_SWISS_LAYOUTS.clear()
     # runtime-gdb.py is auto-loaded after this event and resets the objfile's printer list;
     # run again once gdb is back in its event loop.
     try:

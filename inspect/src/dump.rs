@@ -20,13 +20,16 @@ use crate::decode::{decode, decode_classic, DecodeError, Limits};
 use crate::demo::{self, DemoOptions};
 use crate::program::dwarf::{Kind, Type};
 use crate::program::expr::{self, Expr};
-use crate::program::layout::{ClassicLayout, GoVersion, MapLayout};
+use crate::program::layout::{ClassicLayout, GoVersion, MapImpl, MapLayout};
 use crate::program::Program;
 use crate::render::{self, Style};
 use crate::report::{self, Filter, LayoutInfo, Report, SourceInfo, Types};
 use crate::source::{
-    CoreReader, MemoryReader, ProcessReader, SnapshotFile, SnapshotReader, NOT_MAPPED,
+    CoreReader, MemoryReader, ProcessReader, SnapshotFile, SnapshotKind, SnapshotReader, NOT_MAPPED,
 };
+use crate::swiss::report::SwissReport;
+
+mod swiss;
 use crate::values::{layout_of, pointer_free, TypedValue, ValueType};
 
 /// The largest key or elem size accepted (as the snapshot format).
@@ -186,6 +189,20 @@ pub(crate) fn limits(o: &DumpOptions) -> Limits {
 pub fn run(o: &DumpOptions) -> Result<Outcome, Failure> {
     let r = match report_or_nil(o)? {
         Dumped::Map(r) => r,
+        Dumped::Swiss(r) => {
+            let unclean = (!r.warnings.is_empty()).then(|| {
+                format!(
+                    "the map does not read cleanly: {} (listed under \"warnings\"); read as {}",
+                    r.warnings.join("; "),
+                    r.layout.description
+                )
+            });
+            let text = match o.format {
+                Format::Json => serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?,
+                Format::Text => crate::swiss::render::render(&r, Style { color: o.color }),
+            };
+            return Ok(Outcome { text, unclean });
+        }
         Dumped::Nil { text, json } => {
             return Ok(Outcome {
                 text: match o.format {
@@ -215,10 +232,24 @@ pub fn run(o: &DumpOptions) -> Result<Outcome, Failure> {
     Ok(Outcome { text, unclean })
 }
 
-/// Builds the report `dump` prints (a nil map is an error here).
+/// Builds the report `dump` prints for a classic map (a nil map, or a Swiss map, is an error
+/// here).
 pub fn report(o: &DumpOptions) -> Result<Report, Failure> {
     match report_or_nil(o)? {
         Dumped::Map(r) => Ok(*r),
+        Dumped::Swiss(r) => {
+            Err(format!("{} is a Swiss-table map: use swiss_report", r.map.addr).into())
+        }
+        Dumped::Nil { text, .. } => Err(text.into()),
+    }
+}
+
+/// Builds the report `dump` prints for a Swiss-table map (a nil map, or a classic map, is an
+/// error here).
+pub fn swiss_report(o: &DumpOptions) -> Result<SwissReport, Failure> {
+    match report_or_nil(o)? {
+        Dumped::Swiss(r) => Ok(*r),
+        Dumped::Map(r) => Err(format!("{} is a classic map: use report", r.map.hmap).into()),
         Dumped::Nil { text, .. } => Err(text.into()),
     }
 }
@@ -226,6 +257,7 @@ pub fn report(o: &DumpOptions) -> Result<Report, Failure> {
 /// A dumped map, or a nil map variable.
 enum Dumped {
     Map(Box<Report>),
+    Swiss(Box<SwissReport>),
     Nil {
         text: String,
         json: serde_json::Value,
@@ -234,8 +266,21 @@ enum Dumped {
 
 fn report_or_nil(o: &DumpOptions) -> Result<Dumped, Failure> {
     let r = match &o.source {
-        Source::Demo(d) => demo_report(o, d)?,
-        Source::Snapshot(path) => snapshot_report(o, path)?,
+        Source::Demo(d) => {
+            classic_filter_only(o)?;
+            demo_report(o, d)?
+        }
+        Source::Snapshot(path) => {
+            if o.save_snapshot.is_some() {
+                return Err(format!(
+                    "--save-snapshot saves the demo's map or a Go program's Swiss-table map; {} \
+                     is a snapshot already (copy the file)",
+                    path.display()
+                )
+                .into());
+            }
+            return snapshot_report(o, path);
+        }
         Source::Process { pid, go } => {
             let reader = ProcessReader::new(*pid)?;
             let exe = PathBuf::from(format!("/proc/{pid}/exe"));
@@ -249,6 +294,19 @@ fn report_or_nil(o: &DumpOptions) -> Result<Dumped, Failure> {
     };
     Ok(Dumped::Map(Box::new(r)))
 }
+
+/// The Swiss-only options are errors for a classic map.
+fn classic_filter_only(o: &DumpOptions) -> Result<(), Failure> {
+    if o.filter.table.is_some() || o.filter.group.is_some() {
+        return Err(
+            "--table and --group select a Swiss-table map's tables and groups; this is a classic \
+             map: use --bucket N, --old or --new"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
 fn demo_report(o: &DumpOptions, d: &DemoOptions) -> Result<Report, Failure> {
     if o.key_size.is_some() || o.elem_size.is_some() {
         return Err(
@@ -309,7 +367,7 @@ pub(crate) fn check_go_size(g: GoType) -> Result<GoType, String> {
     Ok(g)
 }
 
-fn snapshot_report(o: &DumpOptions, path: &Path) -> Result<Report, Failure> {
+fn snapshot_report(o: &DumpOptions, path: &Path) -> Result<Dumped, Failure> {
     if o.key_size.is_some() || o.elem_size.is_some() {
         return Err(
             "--key-size/--elem-size describe a live process's map; a snapshot records its sizes"
@@ -340,17 +398,26 @@ fn snapshot_report(o: &DumpOptions, path: &Path) -> Result<Report, Failure> {
             format!("{name}: {e} ({what_to_do})")
         }
     })?;
+    let (layout, pointer_free) = match &snap.kind {
+        SnapshotKind::Classic {
+            layout,
+            pointer_free,
+        } => (*layout, *pointer_free),
+        SnapshotKind::Swiss { .. } => return swiss::snapshot_report(o, &snap, &name),
+    };
+    classic_filter_only(o)?;
+    let snap_layout = layout;
     let types = match &o.types {
         None => Types {
-            key: ValueType::from_snapshot_name(&snap.key_type, snap.layout.key_size),
-            elem: ValueType::from_snapshot_name(&snap.elem_type, snap.layout.elem_size),
-            pointer_free: Some(snap.pointer_free),
+            key: ValueType::from_snapshot_name(&snap.key_type, snap_layout.key_size),
+            elem: ValueType::from_snapshot_name(&snap.elem_type, snap_layout.elem_size),
+            pointer_free: Some(pointer_free),
         },
         Some(t) => {
             let (key, elem) = ValueType::parse_pair(t, false)?;
             for (what, ty, size) in [
-                ("key", &key, snap.layout.key_size),
-                ("elem", &elem, snap.layout.elem_size),
+                ("key", &key, snap_layout.key_size),
+                ("elem", &elem, snap_layout.elem_size),
             ] {
                 if ty.size() != size {
                     return Err(format!(
@@ -364,11 +431,11 @@ fn snapshot_report(o: &DumpOptions, path: &Path) -> Result<Report, Failure> {
             Types {
                 key,
                 elem,
-                pointer_free: Some(snap.pointer_free),
+                pointer_free: Some(pointer_free),
             }
         }
     };
-    let decoded = decode(&snap, snap.hmap, snap.layout, limits(o)).map_err(|e| match e {
+    let decoded = decode(&snap, snap.hmap, snap_layout, limits(o)).map_err(|e| match e {
         DecodeError::Limit(_) => format!(
             "{name}: {e}; if the snapshot is right, raise it with --limit-mib (else take a new one)"
         ),
@@ -388,7 +455,7 @@ fn snapshot_report(o: &DumpOptions, path: &Path) -> Result<Report, Failure> {
         &o.filter,
     )?;
     r.layout = Some(LayoutInfo::of(&MapLayout::gomap()));
-    Ok(r)
+    Ok(Dumped::Map(Box::new(r)))
 }
 
 pub(crate) fn process_types(o: &DumpOptions, go: bool) -> Result<(Types, BucketLayout), String> {
@@ -569,12 +636,16 @@ pub(crate) fn find_program(
     Ok(Target2 { prog, layout, go })
 }
 
-pub(crate) fn swiss_failure(layout: &MapLayout) -> Failure {
+/// A map implementation this build does not read: exit status 2.
+pub(crate) fn unsupported_failure(layout: &MapLayout) -> Failure {
+    let why = match &layout.imp {
+        MapImpl::Unsupported(why) => why.clone(),
+        _ => "this map layout is not supported".into(),
+    };
     Failure {
         message: format!(
-            "{} ({}; from {}). map-inspect reads Go's classic maps: Go 1.19–1.23, and 1.24–1.25 \
-             built with GOEXPERIMENT=noswissmap",
-            crate::program::layout::SWISS_UNSUPPORTED,
+            "{why} ({}; from {}). map-inspect reads Go's classic maps (Go 1.19–1.23, and \
+             1.24–1.25 built with GOEXPERIMENT=noswissmap) and Swiss-table maps (Go 1.24–1.27)",
             layout.describe(),
             layout.found_in
         ),
@@ -594,6 +665,10 @@ pub(crate) struct Found {
     pub(crate) what: String,
     /// Types from DWARF.
     pub(crate) dwarf_types: Option<(Rc<Type>, Rc<Type>)>,
+    /// The header type's DIE (`hash<K,V>`, `map<K,V>`).
+    pub(crate) header: Option<u64>,
+    /// The map type's runtime descriptor, as an offset from `runtime.types`.
+    pub(crate) runtime_type: Option<u64>,
 }
 
 /// Resolves a variable expression to the map it holds.
@@ -601,7 +676,6 @@ pub(crate) fn find_var<R: MemoryReader + ?Sized>(
     prog: &Program,
     r: &R,
     text: &str,
-    layout: &ClassicLayout,
     full: &MapLayout,
 ) -> Result<Result<Found, (String, String, u64)>, Failure> {
     let e = Expr::parse(text)?;
@@ -636,11 +710,19 @@ pub(crate) fn find_var<R: MemoryReader + ?Sized>(
                 hmap,
                 what: name.to_string(),
                 dwarf_types: None,
+                header: None,
+                runtime_type: None,
             }));
         }
     };
     let place = expr::eval(&e, d, &RefReader(r))?;
-    let Kind::Map { key, elem, header } = place.ty.kind else {
+    let Kind::Map {
+        key,
+        elem,
+        header,
+        runtime_type,
+    } = place.ty.kind
+    else {
         return Err(format!(
             "{} is not a map: its type is {} ({} bytes at {:#x}). `map-inspect maps` lists the \
              map variables",
@@ -651,7 +733,9 @@ pub(crate) fn find_var<R: MemoryReader + ?Sized>(
     if let Some(h) = header {
         let ht = d.type_at(h)?;
         prog.check_header_type(&ht)?;
-        check_bucket_type(d, &ht, key, elem, layout, full)?;
+        if let MapImpl::Classic(_) = &full.imp {
+            check_bucket_type(d, &ht, key, elem, full)?;
+        }
     }
     let hmap = r
         .read_u64(place.addr)
@@ -663,6 +747,8 @@ pub(crate) fn find_var<R: MemoryReader + ?Sized>(
         hmap,
         what: format!("{} ({})", e.text, place.ty.name),
         dwarf_types: Some((d.type_at(key)?, d.type_at(elem)?)),
+        header,
+        runtime_type,
     }))
 }
 
@@ -672,7 +758,6 @@ fn check_bucket_type(
     header: &Type,
     key: u64,
     elem: u64,
-    _layout: &ClassicLayout,
     full: &MapLayout,
 ) -> Result<(), String> {
     let Kind::Struct { fields } = &header.kind else {
@@ -743,18 +828,24 @@ fn target_report<R: MemoryReader + ?Sized>(
     exe_hint: Option<PathBuf>,
     go_hint: bool,
 ) -> Result<Dumped, Failure> {
-    if o.save_snapshot.is_some() {
-        return Err("--save-snapshot works with the demo only".into());
-    }
     if let Some(Target::Addr(_)) = &o.target {
         // The options' own errors first: they need no program.
         process_types(o, go_hint)?;
     }
     let t = find_program(o, &origin, exe_hint, go_hint)?;
-    let classic = match t.layout.classic() {
-        Ok(c) => c.clone(),
-        Err(_) => return Err(swiss_failure(&t.layout)),
+    let classic = match &t.layout.imp {
+        MapImpl::Classic(c) => c.clone(),
+        MapImpl::Swiss(sw) => return swiss::target_report(o, r, &origin, &t, sw),
+        MapImpl::Unsupported(_) => return Err(unsupported_failure(&t.layout)),
     };
+    if o.save_snapshot.is_some() {
+        return Err(
+            "--save-snapshot works with the demo and with Swiss-table maps (Go 1.24+); a classic \
+             map of a Go program is dumped, not saved"
+                .into(),
+        );
+    }
+    classic_filter_only(o)?;
     let lim = limits(o);
     let who = origin.name();
     let res = (|| -> Result<Dumped, Failure> {
@@ -774,7 +865,7 @@ fn target_report<R: MemoryReader + ?Sized>(
                     "finding {text} by name needs the program's executable: give it with --exe BIN"
                 )
                 })?;
-                let found = match find_var(prog, r, text, &classic, &t.layout)? {
+                let found = match find_var(prog, r, text, &t.layout)? {
                     Ok(f) => f,
                     Err((name, ty, addr)) => {
                         let text = format!(
@@ -945,8 +1036,14 @@ pub struct MapRow {
     pub B: Option<u8>,
     /// A grow is in progress.
     pub growing: Option<bool>,
-    /// Bytes the map's structures take (header, extra, overflow lists, arrays, heap overflow
-    /// buckets).
+    /// Swiss maps: tables (0 for a small map).
+    #[serde(default)]
+    pub tables: Option<usize>,
+    /// Swiss maps: groups.
+    #[serde(default)]
+    pub groups: Option<usize>,
+    /// Bytes the map's structures take (classic: header, extra, overflow lists, arrays, heap
+    /// overflow buckets; Swiss: header, directory, tables, groups, indirect keys and elems).
     pub bytes: Option<u64>,
     /// Why the map could not be read.
     pub error: Option<String>,
@@ -1018,10 +1115,6 @@ fn maps_of<R: MemoryReader + ?Sized>(
             origin.name()
         )
     })?;
-    let classic = match t.layout.classic() {
-        Ok(c) => c.clone(),
-        Err(_) => return Err(swiss_failure(&t.layout)),
-    };
     let dw = prog.require_dwarf("listing the map variables")?;
     let lim = limits(d);
     let mut rows = Vec::new();
@@ -1033,7 +1126,13 @@ fn maps_of<R: MemoryReader + ?Sized>(
             }
         }
         let Ok(ty) = dw.type_at(v.ty) else { continue };
-        let Kind::Map { key, elem, header } = ty.kind else {
+        let Kind::Map {
+            key,
+            elem,
+            header,
+            runtime_type,
+        } = ty.kind
+        else {
             continue;
         };
         let mut row = MapRow {
@@ -1044,8 +1143,35 @@ fn maps_of<R: MemoryReader + ?Sized>(
             count: None,
             B: None,
             growing: None,
+            tables: None,
+            groups: None,
             bytes: None,
             error: None,
+        };
+        let classic = match &t.layout.imp {
+            MapImpl::Classic(c) => c,
+            MapImpl::Swiss(sw) => {
+                let res = swiss::map_row(
+                    &prog,
+                    dw,
+                    r,
+                    sw,
+                    v.addr,
+                    key,
+                    elem,
+                    header,
+                    runtime_type,
+                    lim,
+                    &mut row,
+                );
+                if let Err(e) = res {
+                    bad += 1;
+                    row.error = Some(e);
+                }
+                rows.push(row);
+                continue;
+            }
+            MapImpl::Unsupported(_) => return Err(unsupported_failure(&t.layout)),
         };
         let res = (|| -> Result<(), String> {
             if let Some(h) = header {
@@ -1057,7 +1183,7 @@ fn maps_of<R: MemoryReader + ?Sized>(
             }
             row.hmap = Some(format!("{p:#x}"));
             let bl = go_bucket_layout(&*dw.type_at(key)?, &*dw.type_at(elem)?);
-            let dec = decode_classic(r, p, bl, &classic, lim).map_err(|e| e.to_string())?;
+            let dec = decode_classic(r, p, bl, classic, lim).map_err(|e| e.to_string())?;
             row.count = Some(dec.header.count);
             row.B = Some(dec.header.B);
             row.growing = Some(dec.header.growing());
@@ -1126,20 +1252,32 @@ fn render_maps(doc: &MapsReport) -> String {
         doc.layout.description, doc.layout.found_in
     );
     let _ = writeln!(out, "{}", doc.source.description);
+    let swiss = doc.layout.implementation == "swiss";
     let rows: Vec<[String; 7]> = doc
         .maps
         .iter()
         .map(|m| {
             let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+            let (c5, c6) = if swiss {
+                (
+                    opt(m.tables.map(|t| t.to_string())),
+                    opt(m.groups.map(|g| g.to_string())),
+                )
+            } else {
+                (
+                    opt(m.B.map(|b| b.to_string())),
+                    opt(m
+                        .growing
+                        .map(|g| if g { "yes".into() } else { "no".into() })),
+                )
+            };
             [
                 m.name.clone(),
                 m.ty.clone(),
                 m.hmap.clone().unwrap_or_else(|| "nil".into()),
                 opt(m.count.map(|c| c.to_string())),
-                opt(m.B.map(|b| b.to_string())),
-                opt(m
-                    .growing
-                    .map(|g| if g { "yes".into() } else { "no".into() })),
+                c5,
+                c6,
                 match &m.error {
                     Some(e) => format!("error: {e}"),
                     None => opt(m.bytes.map(|b| b.to_string())),
@@ -1147,7 +1285,11 @@ fn render_maps(doc: &MapsReport) -> String {
             ]
         })
         .collect();
-    let head = ["NAME", "TYPE", "HMAP", "COUNT", "B", "GROWING", "BYTES"];
+    let head = if swiss {
+        ["NAME", "TYPE", "MAP", "USED", "TABLES", "GROUPS", "BYTES"]
+    } else {
+        ["NAME", "TYPE", "HMAP", "COUNT", "B", "GROWING", "BYTES"]
+    };
     let mut w = head.map(|h| h.len());
     for r in &rows {
         for (i, c) in r.iter().enumerate().take(6) {

@@ -11,24 +11,29 @@ use map_inspect::dump::{self, DumpOptions, Failure, Format, MapsOptions, Source,
 use map_inspect::report::{Arrays, Filter};
 use map_inspect::{replay, script};
 
-/// Look inside Go 1.19 maps: header, flag bits, tophash states, bucket memory.
+/// Look inside Go maps: classic maps (Go 1.19–1.25) and Swiss tables (Go 1.24–1.27).
 #[derive(Parser)]
 #[command(
     name = "map-inspect",
     version,
     about,
-    long_about = "Look inside Go 1.19 maps: the 48-byte hmap header, its flag bits, every \
-bucket's tophash states, keys, elems and raw bytes, overflow chains, old buckets mid-grow and \
-their evacuation marks, preallocated overflow buckets.\n\n\
-The maps come from a built-in demo (a gomap map stopped mid-grow), a snapshot file written by \
-the gomap crate, or a live process (a Go 1.19 program or a Rust program using gomap), read \
-with process_vm_readv.",
+    long_about = "Look inside Go maps. Classic maps (Go 1.19–1.23, and 1.24–1.25 built with \
+GOEXPERIMENT=noswissmap): the hmap header, its flag bits, every bucket's tophash states, keys, \
+elems and raw bytes, overflow chains, old buckets mid-grow and their evacuation marks, \
+preallocated overflow buckets. Swiss-table maps (Go 1.24–1.27): the Map header, the \
+directory, every table and group with its control bytes, slots and raw bytes, and what the \
+next insert into each table would do.\n\n\
+The maps come from a built-in demo (a gomap map stopped mid-grow), a snapshot file, a live \
+process (a Go program or a Rust program using gomap), read with process_vm_readv, or a core \
+file.",
     after_help = "Examples:
   map-inspect dump                                  the demo: a map stopped mid-grow
   map-inspect dump --types string:int64 --keys 100  the demo with other types and sizes
   map-inspect dump map.snap --bucket 3              bucket 3 of a snapshot, with its chain
-  map-inspect dump --go --pid 4242 --addr 0xc000076000 --types uint64:string
-                                                    a map in a running Go 1.19 program
+  map-inspect maps --pid 4242                       the map variables of a Go program
+  map-inspect dump --pid 4242 main.cache            one of them, by name
+  map-inspect dump --core core.4242 main.cache --table 1 --group 3
+                                                    one group of a Swiss map in a core file
   map-inspect replay examples/grow.script           Go's map memory after a script, as JSON
   map-inspect check --pid 4242 main.cache           is the map right, by Go's own rules and hash?
   map-inspect get --core core.4242 main.byID 17      look a key up as the Go runtime would
@@ -64,7 +69,8 @@ enum Command {
     #[command(verbatim_doc_comment)]
     Dump(Box<DumpArgs>),
     /// List every map-typed package-level variable of a Go program (a live process or a core
-    /// file): name, type, hmap, count, B, growing, bytes. Needs the program's DWARF.
+    /// file): name, type, map pointer, count and size (classic maps: B and grow state; Swiss
+    /// maps: tables and groups). Needs the program's DWARF.
     ///
     /// Examples:
     ///   map-inspect maps --pid 4242
@@ -252,13 +258,13 @@ struct DumpArgs {
     /// Example: --seed 42
     #[arg(long, value_name = "N", value_parser = parse_u64, conflicts_with_all = ["file", "pid", "core"], help_heading = "Demo")]
     seed: Option<u64>,
-    /// Demo: also write the map's snapshot to FILE (read it back with `dump FILE`).
-    /// Example: --save-snapshot demo.snap
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["file", "pid", "core"], help_heading = "Demo")]
+    /// Also write the map's snapshot to FILE (read it back with `dump FILE`): the demo's, or
+    /// a Swiss-table map's from --pid or --core. Example: --save-snapshot demo.snap
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     save_snapshot: Option<PathBuf>,
 
-    /// Output format: text, or the documented JSON schema gomap-dump/1.
-    /// Example: --format json
+    /// Output format: text, or the documented JSON schema (gomap-dump/1 for a classic map,
+    /// gomap-swiss-dump/1 for a Swiss-table map). Example: --format json
     #[arg(long, value_enum, default_value = "text", help_heading = "Output")]
     format: FormatArg,
     /// Colour the text output: auto (only on a terminal), always, never.
@@ -266,9 +272,27 @@ struct DumpArgs {
     #[arg(long, value_enum, default_value = "auto", help_heading = "Output")]
     color: ColorArg,
     /// Show only bucket N (with its overflow chain) of the current and old arrays; N past
-    /// 2^B picks a preallocated bucket. Example: --bucket 3
+    /// 2^B picks a preallocated bucket (classic maps). Example: --bucket 3
     #[arg(long, value_name = "N", help_heading = "Output")]
     bucket: Option<usize>,
+    /// Swiss-table maps: show only table N (tables are numbered in directory order, as the
+    /// dump lists them). Example: --table 1
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with = "bucket",
+        help_heading = "Output"
+    )]
+    table: Option<usize>,
+    /// Swiss-table maps: show only group G of the --table (or of a small map: --group 0).
+    /// Example: --table 1 --group 3
+    #[arg(
+        long,
+        value_name = "G",
+        conflicts_with = "bucket",
+        help_heading = "Output"
+    )]
+    group: Option<usize>,
     /// Show only the old array (buckets being evacuated). Example: --old
     #[arg(long, conflicts_with = "new", help_heading = "Output")]
     old: bool,
@@ -278,7 +302,7 @@ struct DumpArgs {
     /// Leave out the hex dumps (and the bytes in JSON). Example: --no-hex
     #[arg(long, help_heading = "Output")]
     no_hex: bool,
-    /// Show at most N buckets. Example: --max-buckets 10
+    /// Show at most N buckets (Swiss-table maps: groups). Example: --max-buckets 10
     #[arg(long, value_name = "N", help_heading = "Output")]
     max_buckets: Option<usize>,
     /// Read at most this many MiB of map memory (a guard against corrupt headers).
@@ -475,6 +499,8 @@ impl DumpArgs {
             color: dump::color_for(choice, std::io::IsTerminal::is_terminal(&std::io::stdout())),
             filter: Filter {
                 bucket: self.bucket,
+                table: self.table,
+                group: self.group,
                 arrays: if self.old {
                     Arrays::Old
                 } else if self.new {

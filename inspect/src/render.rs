@@ -15,15 +15,15 @@ pub struct Style {
 }
 
 /// SGR codes used.
-mod sgr {
-    pub(super) const BOLD: &str = "1";
-    pub(super) const DIM: &str = "2";
-    pub(super) const RED: &str = "31";
-    pub(super) const GREEN: &str = "32";
-    pub(super) const YELLOW: &str = "33";
-    pub(super) const BLUE: &str = "34";
-    pub(super) const MAGENTA: &str = "35";
-    pub(super) const CYAN: &str = "36";
+pub(crate) mod sgr {
+    pub(crate) const BOLD: &str = "1";
+    pub(crate) const DIM: &str = "2";
+    pub(crate) const RED: &str = "31";
+    pub(crate) const GREEN: &str = "32";
+    pub(crate) const YELLOW: &str = "33";
+    pub(crate) const BLUE: &str = "34";
+    pub(crate) const MAGENTA: &str = "35";
+    pub(crate) const CYAN: &str = "36";
 }
 
 impl Style {
@@ -35,30 +35,39 @@ impl Style {
             s.to_string()
         }
     }
-    fn bold(&self, s: &str) -> String {
+    pub(crate) fn bold(&self, s: &str) -> String {
         self.paint(sgr::BOLD, s)
     }
-    fn dim(&self, s: &str) -> String {
+    pub(crate) fn dim(&self, s: &str) -> String {
         self.paint(sgr::DIM, s)
     }
 }
 
-/// The colour of a region of a bucket.
+/// A region of a bucket or group, for the labels and colours of a hex dump.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-enum Region {
+pub(crate) enum Region {
+    /// A classic bucket's tophash bytes.
     Tophash,
+    /// A Swiss group's control word.
+    Ctrl,
+    /// Key slot `i`.
     Key(usize),
+    /// Elem slot `i`.
     Elem(usize),
+    /// A classic bucket's overflow pointer.
     Overflow,
+    /// Bytes no field uses (alignment).
+    Padding,
 }
 
 impl Region {
     fn color(self) -> &'static str {
         match self {
-            Region::Tophash => sgr::YELLOW,
+            Region::Tophash | Region::Ctrl => sgr::YELLOW,
             Region::Key(_) => sgr::CYAN,
             Region::Elem(_) => sgr::GREEN,
             Region::Overflow => sgr::MAGENTA,
+            Region::Padding => sgr::DIM,
         }
     }
 }
@@ -80,10 +89,16 @@ fn region_at(m: &MapInfo, off: usize) -> Region {
 
 /// Labels of the regions in `[start, end)`: `tophash`, `key 0`, `keys 0-7`, `elem 3`,
 /// `overflow`.
+#[cfg(test)]
 fn labels(m: &MapInfo, start: usize, end: usize) -> String {
+    labels_by(&|off| region_at(m, off), start, end)
+}
+
+/// Labels of the regions `region_at` gives in `[start, end)`.
+fn labels_by(region_at: &dyn Fn(usize) -> Region, start: usize, end: usize) -> String {
     let mut regions: Vec<Region> = Vec::new();
     for off in start..end {
-        let r = region_at(m, off);
+        let r = region_at(off);
         if regions.last() != Some(&r) {
             regions.push(r);
         }
@@ -104,6 +119,8 @@ fn labels(m: &MapInfo, start: usize, end: usize) -> String {
         }
         let text = match (r, regions[j]) {
             (Region::Tophash, _) => "tophash".to_string(),
+            (Region::Ctrl, _) => "ctrl".to_string(),
+            (Region::Padding, _) => "padding".to_string(),
             (Region::Overflow, _) => "overflow".to_string(),
             (Region::Key(a), Region::Key(b)) if a != b => format!("keys {a}-{b}"),
             (Region::Key(a), _) => format!("key {a}"),
@@ -119,6 +136,18 @@ fn labels(m: &MapInfo, start: usize, end: usize) -> String {
 /// A labelled hex dump of a bucket: address, 16 bytes, ASCII gutter, regions. Runs of
 /// identical lines are squeezed into one `*` line, as `hexdump -C` does.
 pub fn hex_dump(out: &mut String, st: Style, m: &MapInfo, base: u64, bytes: &[u8], indent: &str) {
+    hex_dump_by(out, st, &|off| region_at(m, off), base, bytes, indent)
+}
+
+/// A labelled hex dump whose regions `region_at` gives (see [`hex_dump`]).
+pub(crate) fn hex_dump_by(
+    out: &mut String,
+    st: Style,
+    region_at: &dyn Fn(usize) -> Region,
+    base: u64,
+    bytes: &[u8],
+    indent: &str,
+) {
     let mut prev: Option<&[u8]> = None;
     let mut squeezed: Option<(usize, usize)> = None; // (first offset, end offset)
     let flush = |out: &mut String, sq: &mut Option<(usize, usize)>| {
@@ -131,7 +160,7 @@ pub fn hex_dump(out: &mut String, st: Style, m: &MapInfo, base: u64, bytes: &[u8
                 st.dim(&format!(
                     "{n} more line{} like the one above: {}",
                     if n == 1 { "" } else { "s" },
-                    labels(m, a, b)
+                    labels_by(region_at, a, b)
                 ))
             );
         }
@@ -155,7 +184,7 @@ pub fn hex_dump(out: &mut String, st: Style, m: &MapInfo, base: u64, bytes: &[u8
             }
             match chunk.get(k) {
                 Some(&b) => {
-                    let r = region_at(m, off + k);
+                    let r = region_at(off + k);
                     let code = if b == 0 {
                         format!("{};{}", sgr::DIM, r.color())
                     } else {
@@ -180,7 +209,7 @@ pub fn hex_dump(out: &mut String, st: Style, m: &MapInfo, base: u64, bytes: &[u8
             out,
             "{indent}{:#018x}  {hexs} |{ascii}|  {}",
             base + off as u64,
-            st.dim(&labels(m, off, off + chunk.len()))
+            st.dim(&labels_by(region_at, off, off + chunk.len()))
         );
     }
     flush(out, &mut squeezed);
@@ -195,7 +224,7 @@ fn state_color(state: &str) -> &'static str {
     }
 }
 
-fn cut(s: &str, max: usize) -> String {
+pub(crate) fn cut(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {
@@ -205,7 +234,7 @@ fn cut(s: &str, max: usize) -> String {
     }
 }
 
-fn pad(s: &str, width: usize) -> String {
+pub(crate) fn pad(s: &str, width: usize) -> String {
     let n = s.chars().count();
     if n >= width {
         s.to_string()

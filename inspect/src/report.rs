@@ -111,7 +111,7 @@ pub struct LayoutInfo {
     pub experiments: Vec<String>,
     /// `classic` or `swiss`.
     pub implementation: String,
-    /// The header's size (48 or 56).
+    /// The header's size (48 or 56 for a classic `hmap`, 48 for a Swiss `Map`).
     pub hmap_size: usize,
     /// One line: version, layout, growth rule.
     pub description: String,
@@ -128,11 +128,13 @@ impl LayoutInfo {
             experiments: l.experiments.clone(),
             implementation: match l.imp {
                 MapImpl::Classic(_) => "classic".into(),
-                MapImpl::Swiss => "swiss".into(),
+                MapImpl::Swiss(_) => "swiss".into(),
+                MapImpl::Unsupported(_) => "unsupported".into(),
             },
             hmap_size: match &l.imp {
                 MapImpl::Classic(c) => c.hmap.size,
-                MapImpl::Swiss => 48,
+                MapImpl::Swiss(s) => s.map.size,
+                MapImpl::Unsupported(_) => 0,
             },
             description: l.describe(),
             found_in: l.found_in.clone(),
@@ -426,6 +428,11 @@ pub enum Arrays {
 pub struct Filter {
     /// Only bucket N's chain (`--bucket N`).
     pub bucket: Option<usize>,
+    /// Swiss maps: only table N (`--table N`).
+    pub table: Option<usize>,
+    /// Swiss maps: only group N (`--group N`: of the table `--table` names, or of a small
+    /// map).
+    pub group: Option<usize>,
     /// Which arrays.
     pub arrays: Arrays,
     /// At most this many buckets.
@@ -438,6 +445,8 @@ impl Default for Filter {
     fn default() -> Self {
         Filter {
             bucket: None,
+            table: None,
+            group: None,
             arrays: Arrays::Both,
             max_buckets: None,
             hex: true,
@@ -990,7 +999,7 @@ pub fn build<R: MemoryReader + ?Sized>(
 }
 
 /// Decodes one key or elem slot, following the pointer of an indirect one.
-fn slot_value<R: MemoryReader + ?Sized>(
+pub(crate) fn slot_value<R: MemoryReader + ?Sized>(
     r: &R,
     ty: &ValueType,
     slot: &[u8],

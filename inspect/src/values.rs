@@ -196,6 +196,16 @@ impl ValueType {
         }
     }
 
+    /// The alignment, when it is known (Go's basic types, `[N]uint8`, `struct{}`); `None` for
+    /// a type known only by name or size.
+    pub fn known_align(&self) -> Option<usize> {
+        match self {
+            ValueType::Go(t) => Some(t.align()),
+            ValueType::Unit => Some(1),
+            _ => None,
+        }
+    }
+
     /// Whether values of this type contain pointers (Go's `ptrdata != 0`); `None` when
     /// unknown.
     pub fn has_pointers(&self) -> Option<bool> {

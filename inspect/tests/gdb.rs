@@ -1457,4 +1457,47 @@ fn script_and_rust_layout_agree() {
         });
         assert_eq!(t, &want, "layout ({ks}, {ka}, {es}, {ea}) at B={b}");
     }
+
+    // Swiss-table maps: the constants and rules the script restates, against map-inspect's
+    // (the field offsets the script reads from DWARF; their names must be the layout's).
+    use map_inspect::program::layout as sw;
+    use map_inspect::swiss::decode::{Ctrl, MAX_GLOBAL_DEPTH};
+    let s = &c["swiss"];
+    assert_eq!(s["GROUP_SLOTS"], json!(sw::GROUP_SLOTS));
+    assert_eq!(s["CTRL_EMPTY"], json!(sw::CTRL_EMPTY));
+    assert_eq!(s["CTRL_DELETED"], json!(sw::CTRL_DELETED));
+    assert_eq!(s["MAX_TABLE_CAPACITY"], json!(sw::MAX_TABLE_CAPACITY));
+    assert_eq!(s["MAX_AVG_GROUP_LOAD"], json!(sw::MAX_AVG_GROUP_LOAD));
+    assert_eq!(s["MAX_INLINE"], json!(sw::SWISS_MAX_INLINE));
+    assert_eq!(s["MAX_GLOBAL_DEPTH"], json!(MAX_GLOBAL_DEPTH));
+    let mut map_fields: Vec<&str> = sw::SwissMapOffsets::GO125
+        .fields()
+        .iter()
+        .map(|f| f.0)
+        .collect();
+    map_fields.sort();
+    assert_eq!(s["map_fields"], json!(map_fields));
+    let mut table_fields: Vec<String> = sw::TableOffsets::GO124
+        .fields()
+        .iter()
+        .map(|f| f.0.split('.').next().unwrap().to_string())
+        .collect();
+    table_fields.sort();
+    table_fields.dedup();
+    assert_eq!(s["table_fields"], json!(table_fields));
+    for b in 3..=10 {
+        let cap = 1u64 << b;
+        assert_eq!(
+            s["max_growth_left"][cap.to_string()],
+            json!(sw::max_growth_left(cap)),
+            "maxGrowthLeft({cap})"
+        );
+    }
+    for c in 0..=255u8 {
+        assert_eq!(
+            s["ctrl_names"][c.to_string()],
+            json!(Ctrl::of(c).name()),
+            "ctrl byte {c:#04x}"
+        );
+    }
 }

@@ -1,8 +1,9 @@
 //! `map-inspect maps` and `map-inspect dump VAR` on real Go programs, live and from core
 //! files, for every Go version with the classic map (1.19, 1.21, 1.22, 1.23, and 1.24/1.25
 //! built with GOEXPERIMENT=noswissmap); gdb on the same core files; the errors a user meets
-//! (stripped binaries, wrong names, non-map variables, wrong addresses, zeroed memory, Swiss
-//! maps, contradicting --types); and a real crash: `fatal error: concurrent map writes`.
+//! (stripped binaries, wrong names, non-map variables, wrong addresses, zeroed memory,
+//! contradicting --types); and a real crash: `fatal error: concurrent map writes`. Swiss-table
+//! maps (Go 1.24–1.27) are tested in `go_swiss.rs`.
 //!
 //! The program (`tests/go-inspect`) prints its maps' entries in map-inspect's JSON shapes; the
 //! decoded entries must be exactly those. Each version is built once (`support::goprog`) and
@@ -19,7 +20,7 @@ use std::time::Duration;
 use map_inspect::report::Report;
 use serde_json::Value;
 
-use support::goprog::{build, build_all, entry_set, Spec, CLASSIC};
+use support::goprog::{build, build_all, entry_set, gcore, Spec, CLASSIC};
 use support::{run, tmp_dir, Out, Target};
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -45,26 +46,6 @@ fn fails(out: &Out, code: i32, wants: &[&str], what: &str) {
     for w in wants {
         assert!(line.contains(w), "{what}: {line:?} does not say {w:?}");
     }
-}
-
-/// Takes a core file of a running process with gdb's gcore (the process is stopped while it
-/// is written).
-fn gcore(pid: u32, dir: &Path, name: &str) -> PathBuf {
-    let prefix = dir.join(name);
-    let out = Command::new("gcore")
-        .arg("-o")
-        .arg(&prefix)
-        .arg(pid.to_string())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run gcore (gdb)");
-    let core = PathBuf::from(format!("{}.{pid}", prefix.display()));
-    assert!(
-        core.exists(),
-        "gcore wrote no core: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    core
 }
 
 /// Every check of one source (`--pid P` or `--core C`) against what the program printed.
@@ -535,21 +516,12 @@ fn errors_are_clear_and_never_exit_0() {
     );
     drop(t);
 
-    // Go 1.24's default Swiss tables: exit status 2.
+    // Go 1.24's default Swiss tables are read too (inspect/tests/go_swiss.rs has the rest).
     let t = Target::start(Command::new(&bins[3]));
     let pid = t.pid().to_string();
-    fails(
-        &run(&["dump", "--pid", &pid, "main.grow"], LIMIT),
-        2,
-        &["Swiss-table map (Go 1.24+), not yet supported", "Go 1.24"],
-        "a Swiss map",
-    );
-    fails(
-        &run(&["maps", "--pid", &pid], LIMIT),
-        2,
-        &["Swiss-table map (Go 1.24+), not yet supported"],
-        "maps of a Swiss program",
-    );
+    let maps: Value =
+        serde_json::from_str(&ok(&["maps", "--pid", &pid, "--format", "json"])).expect("maps JSON");
+    assert_eq!(maps["layout"]["implementation"], "swiss", "{maps}");
 }
 
 /// Whether the kernel writes a core file into the crashing process's directory.

@@ -1,7 +1,9 @@
 // Command go-inspect holds real Go maps in package-level variables, for the tests of
 // `map-inspect maps` and `map-inspect dump VAR` on live processes, core files and gdb. The
 // tests build it with every Go version they cover (1.19, 1.21–1.23, and 1.24/1.25 with
-// GOEXPERIMENT=noswissmap).
+// GOEXPERIMENT=noswissmap, for classic maps; 1.24–1.27 for Swiss-table maps, 1.27 also with
+// GOEXPERIMENT=mapsplitgroup). shape_classic.go and shape_swiss.go read each map's header as
+// the program's own build lays it out.
 //
 //	go-inspect          fill the maps, print one JSON line (pid, Go version, and every map:
 //	                    its expression, type, count, B, growing, entries), then wait until
@@ -27,7 +29,6 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -67,22 +68,30 @@ var (
 	sample  = Item{ID: 1}        // kept alive for *Item values in anys
 	zeros   [256]byte            // zeroed memory, for the tests of a wrong --addr
 	huge    map[uint64]string    // the benchmark's map (go-inspect big N)
+	small   map[string]int       // at most 8 entries: a Swiss map's one group
+	wide    map[uint64]string    // over 1024 entries: Swiss tables split, the directory grows
+	tombs   map[string]int       // deletes from full groups: Swiss tombstones
+	fat     map[uint16][200]byte // elems over 128 bytes: stored through pointers
+	fresh   map[int]int          // made, never written
 )
 
-// growing reports whether a classic map's header has oldbuckets set (offset 24 in Go
-// 1.19–1.25's hmap, 48 or 56 bytes).
-func growing(m unsafe.Pointer) bool {
-	h := *(*unsafe.Pointer)(m)
-	return h != nil && *(*unsafe.Pointer)(unsafe.Add(h, 24)) != nil
+// shape is what the program sees of a map's header: B and grow state for a classic map;
+// used, directory entries, distinct tables, tombstones (by each table's fields) and clearSeq
+// for a Swiss map.
+type shape struct {
+	B          uint8
+	Growing    bool
+	Swiss      bool
+	Used       uint64
+	DirLen     int
+	Tables     int
+	Tombstones int
+	ClearSeq   uint64
 }
 
-// bOf is the header's B (offset 9); 0 for a nil map.
-func bOf(m unsafe.Pointer) uint8 {
-	h := *(*unsafe.Pointer)(m)
-	if h == nil {
-		return 0
-	}
-	return *(*uint8)(unsafe.Add(h, 9))
+// growing reports whether a classic map is growing (a Swiss map never is).
+func growing(m unsafe.Pointer) bool {
+	return shapeOf(m).Growing
 }
 
 // enc writes a value in map-inspect's JSON shapes.
@@ -139,21 +148,27 @@ func enc(v reflect.Value) any {
 }
 
 type mapInfo struct {
-	Expr    string  `json:"expr"`
-	Type    string  `json:"type"`
-	Count   int     `json:"count"`
-	B       uint8   `json:"B"`
-	Growing bool    `json:"growing"`
-	Nil     bool    `json:"nil"`
-	Entries [][]any `json:"entries"`
+	Expr       string  `json:"expr"`
+	Type       string  `json:"type"`
+	Count      int     `json:"count"`
+	B          uint8   `json:"B"`
+	Growing    bool    `json:"growing"`
+	Nil        bool    `json:"nil"`
+	Swiss      bool    `json:"swiss"`
+	DirLen     int     `json:"dirLen"`
+	Tables     int     `json:"tables"`
+	Tombstones int     `json:"tombstones"`
+	ClearSeq   uint64  `json:"clearSeq"`
+	Entries    [][]any `json:"entries"`
 }
 
 // info describes the map variable at p (a pointer to a map variable).
 func info(expr string, p any) mapInfo {
 	v := reflect.ValueOf(p).Elem()
-	ptr := unsafe.Pointer(v.UnsafeAddr())
-	mi := mapInfo{Expr: expr, Type: v.Type().String(), Count: v.Len(), B: bOf(ptr),
-		Growing: growing(ptr), Nil: v.IsNil(), Entries: [][]any{}}
+	sh := shapeOf(unsafe.Pointer(v.UnsafeAddr()))
+	mi := mapInfo{Expr: expr, Type: v.Type().String(), Count: v.Len(), B: sh.B,
+		Growing: sh.Growing, Nil: v.IsNil(), Swiss: sh.Swiss, DirLen: sh.DirLen,
+		Tables: sh.Tables, Tombstones: sh.Tombstones, ClearSeq: sh.ClearSeq, Entries: [][]any{}}
 	it := v.MapRange()
 	for it.Next() {
 		mi.Entries = append(mi.Entries, []any{enc(it.Key()), enc(it.Value())})
@@ -232,6 +247,41 @@ func fill() {
 		svc.byID[i*1000] = fmt.Sprintf("user-%d", i)
 	}
 	store.Fill(50)
+
+	small = map[string]int{"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+
+	// Swiss: inserts until a table has split more often than another, so that the directory
+	// has more entries than tables (and the map well over 1024 entries).
+	wide = make(map[uint64]string)
+	for k := uint64(0); k < 1500 || (shapeOf(unsafe.Pointer(&wide)).Swiss &&
+		shapeOf(unsafe.Pointer(&wide)).DirLen <= shapeOf(unsafe.Pointer(&wide)).Tables) && k < 100000; k++ {
+		wide[k*0x9e3779b97f4a7c15] = fmt.Sprintf("w%d", k)
+	}
+
+	// Swiss: 112 keys fill a table of 128 slots to 7/8; deleting from groups that are full
+	// leaves tombstones. The seed is random: try again until some are left.
+	for try := 0; try < 50; try++ {
+		tombs = make(map[string]int)
+		for i := 0; i < 112; i++ {
+			tombs[fmt.Sprintf("t-%03d", i)] = i
+		}
+		for i := 0; i < 112; i += 3 {
+			delete(tombs, fmt.Sprintf("t-%03d", i))
+		}
+		if s := shapeOf(unsafe.Pointer(&tombs)); !s.Swiss || s.Tombstones > 0 {
+			break
+		}
+	}
+
+	fat = make(map[uint16][200]byte)
+	for i := 0; i < 10; i++ {
+		var v [200]byte
+		for j := range v {
+			v[j] = byte(i * j)
+		}
+		fat[uint16(i*1000)] = v
+	}
+	fresh = make(map[int]int)
 }
 
 func crash() {
@@ -251,11 +301,11 @@ func crash() {
 			hot[k2] = i
 		}
 	}()
-	// Wait until the other goroutine is inside a write (flags, at offset 8, has
-	// HASH_WRITING), then write too: Go finds the flag set and throws, while the other
-	// write is still comparing its key.
+	// Wait until the other goroutine is inside a write (a classic map's HASH_WRITING flag,
+	// a Swiss map's writing byte), then write too: Go finds the flag set and throws, while
+	// the other write is still comparing its key.
 	h := *(*unsafe.Pointer)(unsafe.Pointer(&hot))
-	for atomic.LoadUint32((*uint32)(unsafe.Add(h, 8)))&4 == 0 {
+	for !writing(h) {
 	}
 	hot["x"] = 1
 	time.Sleep(time.Second)
@@ -299,6 +349,11 @@ func main() {
 		info("main.shards[1]", &shards[1]),
 		info("main.svc.byID", &svc.byID),
 		info("gomap.test/inspect/store.ByName", &store.ByName),
+		info("main.small", &small),
+		info("main.wide", &wide),
+		info("main.tombs", &tombs),
+		info("main.fat", &fat),
+		info("main.fresh", &fresh),
 	}
 	b, err := json.Marshal(map[string]any{"pid": os.Getpid(), "go": runtime.Version(),
 		"maps": maps, "notAMap": notAMap[0], "zeros": fmt.Sprintf("%#x", uintptr(unsafe.Pointer(&zeros))), "sample": fmt.Sprintf("%#x", uintptr(unsafe.Pointer(&sample)))})

@@ -27,14 +27,17 @@ use crate::decode::Limits;
 use crate::demo;
 use crate::dump::{
     assumed, check_go_size, check_types_agree, find_program, find_var, go_bucket_layout, limits,
-    process_types, swiss_failure, DumpOptions, Failure, Format, Origin, Outcome, Source, Target,
+    process_types, unsupported_failure, DumpOptions, Failure, Format, Origin, Outcome, Source,
+    Target,
 };
 use crate::program::dwarf::Type;
 use crate::program::hash::{self, RuntimeHash};
 use crate::program::keys::{self, KeyPlan, KeyType, KeyValue, Rules};
 use crate::program::layout::{MapImpl, MapLayout};
 use crate::report::{LayoutInfo, SourceInfo, Types};
-use crate::source::{CoreReader, MemoryReader, ProcessReader, SnapshotFile, SnapshotReader};
+use crate::source::{
+    CoreReader, MemoryReader, ProcessReader, SnapshotFile, SnapshotKind, SnapshotReader,
+};
 use crate::values::{TypedValue, ValueType};
 
 /// The `check` document's schema.
@@ -264,6 +267,18 @@ pub trait MapRules {
     ) -> Result<(Vec<Lookup>, Vec<String>, String), Failure>;
 }
 
+/// `check` and `get` on a Swiss-table map: not implemented by this build (exit status 2).
+fn swiss_not_checked(layout: &MapLayout) -> Failure {
+    Failure {
+        message: format!(
+            "check and get read Go's classic maps; this is a Swiss-table map ({}; from {})",
+            layout.describe(),
+            layout.found_in
+        ),
+        code: 2,
+    }
+}
+
 /// The rules for a layout.
 fn rules_for(m: &MapUnderTest<'_>) -> Result<Box<dyn MapRules>, Failure> {
     match &m.layout.imp {
@@ -271,7 +286,8 @@ fn rules_for(m: &MapUnderTest<'_>) -> Result<Box<dyn MapRules>, Failure> {
             layout: c.clone(),
             bucket: m.bucket,
         })),
-        MapImpl::Swiss => Err(swiss_failure(&m.layout)),
+        MapImpl::Swiss(_) => Err(swiss_not_checked(&m.layout)),
+        MapImpl::Unsupported(_) => Err(unsupported_failure(&m.layout)),
     }
 }
 
@@ -604,17 +620,32 @@ fn with_map<T>(
                 ),
                 code: 2,
             })?;
+            let (layout, pointer_free) = match snap.kind {
+                SnapshotKind::Classic {
+                    layout,
+                    pointer_free,
+                } => (layout, pointer_free),
+                SnapshotKind::Swiss { .. } => {
+                    return Err(Failure {
+                        message: format!(
+                            "{name}: check and get read Go's classic maps; this snapshot holds a \
+                             Swiss-table map"
+                        ),
+                        code: 2,
+                    })
+                }
+            };
             let types = Types {
-                key: ValueType::from_snapshot_name(&snap.key_type, snap.layout.key_size),
-                elem: ValueType::from_snapshot_name(&snap.elem_type, snap.layout.elem_size),
-                pointer_free: Some(snap.pointer_free),
+                key: ValueType::from_snapshot_name(&snap.key_type, layout.key_size),
+                elem: ValueType::from_snapshot_name(&snap.elem_type, layout.elem_size),
+                pointer_free: Some(pointer_free),
             };
             let m = gomap_map(
                 &snap,
                 snap.hmap,
                 format!("the map of snapshot {name}"),
                 types,
-                snap.layout,
+                layout,
                 RuntimeHash::gomap(hashkey, "--hashkey"),
                 SourceInfo {
                     kind: "snapshot".into(),
@@ -687,10 +718,12 @@ fn program_map<R: MemoryReader, T>(
         process_types(d, go_hint)?;
     }
     let t = find_program(d, &origin, exe_hint, go_hint)?;
-    if let MapImpl::Swiss = t.layout.imp {
-        return Err(swiss_failure(&t.layout));
+    match t.layout.imp {
+        MapImpl::Swiss(_) => return Err(swiss_not_checked(&t.layout)),
+        MapImpl::Unsupported(_) => return Err(unsupported_failure(&t.layout)),
+        MapImpl::Classic(_) => {}
     }
-    let classic = t.layout.classic().map_err(Failure::from)?.clone();
+    t.layout.classic().map_err(Failure::from)?;
     let who = origin.name();
     let with_layout = |mut e: Failure| {
         if t.go && !e.message.contains("(assumed") {
@@ -712,7 +745,7 @@ fn program_map<R: MemoryReader, T>(
                     "finding {text} by name needs the program's executable: give it with --exe BIN"
                 )
             })?;
-            let found = match find_var(prog, r, text, &classic, &t.layout).map_err(with_layout)? {
+            let found = match find_var(prog, r, text, &t.layout).map_err(with_layout)? {
                 Ok(f) => f,
                 Err((name, ty, addr)) => {
                     return nil(NilMap {

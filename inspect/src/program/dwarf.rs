@@ -119,8 +119,12 @@ pub enum Kind {
         key: u64,
         /// `V`'s DIE.
         elem: u64,
-        /// The header struct's DIE (`hash<K,V>` for classic maps).
+        /// The header struct's DIE (`hash<K,V>` for classic maps, `map<K,V>` for Swiss
+        /// tables).
         header: Option<u64>,
+        /// The offset of the map's runtime type descriptor from `runtime.types` (attribute
+        /// `0x2904`), when DWARF records it.
+        runtime_type: Option<u64>,
     },
     /// A channel (a pointer).
     Chan,
@@ -160,6 +164,7 @@ pub struct GoDwarf {
     units: Vec<(u64, Unit<R>)>,
     vars: OnceCell<Result<BTreeMap<String, Variable>, String>>,
     rtypes: OnceCell<HashMap<u64, u64>>,
+    named: RefCell<HashMap<String, Option<u64>>>,
     types: RefCell<HashMap<u64, Rc<Type>>>,
 }
 
@@ -216,6 +221,7 @@ impl GoDwarf {
             units,
             vars: OnceCell::new(),
             rtypes: OnceCell::new(),
+            named: RefCell::new(HashMap::new()),
             types: RefCell::new(HashMap::new()),
         }))
     }
@@ -452,6 +458,12 @@ impl GoDwarf {
                         },
                         None => None,
                     };
+                    let runtime_type = attr(AT_GO_RUNTIME_TYPE)
+                        .and_then(|v| match v {
+                            AttributeValue::Addr(a) => Some(a),
+                            other => other.udata_value(),
+                        })
+                        .filter(|&v| v != 0);
                     mk(
                         Kind::Map {
                             key: go_ref(AT_GO_KEY)
@@ -459,6 +471,7 @@ impl GoDwarf {
                             elem: go_ref(AT_GO_ELEM)
                                 .ok_or_else(|| format!("map type {name} has no elem type"))?,
                             header,
+                            runtime_type,
                         },
                         8,
                     )
@@ -505,6 +518,39 @@ impl GoDwarf {
             },
             _ => mk(Kind::Other, size),
         })
+    }
+
+    /// The DIE of the struct type named `name` (`internal/abi.MapType`), if a unit declares
+    /// one at its top level. The first lookup of a name scans the units' top-level entries.
+    pub fn struct_named(&self, name: &str) -> Option<u64> {
+        if let Some(v) = self.named.borrow().get(name) {
+            return *v;
+        }
+        let mut found = None;
+        'units: for (uoff, unit) in &self.units {
+            let Ok(mut tree) = unit.entries_tree(None) else {
+                continue;
+            };
+            let Ok(root) = tree.root() else { continue };
+            let mut ch = root.children();
+            while let Ok(Some(c)) = ch.next() {
+                let e = c.entry();
+                if e.tag() != gimli::DW_TAG_structure_type {
+                    continue;
+                }
+                let n = e
+                    .attr_value(gimli::DW_AT_name)
+                    .ok()
+                    .flatten()
+                    .and_then(|v| self.attr_str(unit, v));
+                if n.as_deref() == Some(name) {
+                    found = Some(uoff + e.offset().0 as u64);
+                    break 'units;
+                }
+            }
+        }
+        self.named.borrow_mut().insert(name.to_string(), found);
+        found
     }
 
     /// The DIE of the type whose runtime descriptor is at offset `off` from `runtime.types`
@@ -569,10 +615,16 @@ fn rebuild(k: &Kind) -> Kind {
         Kind::Pointer { target } => Kind::Pointer { target: *target },
         Kind::Slice { elem } => Kind::Slice { elem: *elem },
         Kind::Interface { empty } => Kind::Interface { empty: *empty },
-        Kind::Map { key, elem, header } => Kind::Map {
+        Kind::Map {
+            key,
+            elem,
+            header,
+            runtime_type,
+        } => Kind::Map {
             key: *key,
             elem: *elem,
             header: *header,
+            runtime_type: *runtime_type,
         },
         Kind::Chan => Kind::Chan,
         Kind::Func => Kind::Func,

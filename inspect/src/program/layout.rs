@@ -6,10 +6,15 @@
 //! | 1.21.x | classic | 48 bytes | 6.0 (`loadFactorNum` truncated to 12, golang/go#63438) |
 //! | 1.22, 1.23 | classic | 48 bytes | 6.5 |
 //! | 1.24, 1.25 with `GOEXPERIMENT=noswissmap` | classic | 56 bytes: `clearSeq` at 40, `extra` at 48 | 6.5 |
-//! | 1.24+ (default) | Swiss tables | (not decoded yet) | |
+//! | 1.24 (default) | Swiss tables | 48-byte `Map`, 32-byte `table` | tables of at most 1024 slots, 7/8 full |
+//! | 1.25–1.27 | Swiss tables | 48-byte `Map` with `tombstonePossible` at 35 | the same, and tombstones are pruned (when that frees 10% of a table) before it grows |
+//! | 1.27 with `GOEXPERIMENT=mapsplitgroup` | Swiss tables | as 1.25, groups `{ctrl; keys[8]; elems[8]}` | as 1.25 |
 //!
 //! A layout is chosen once, from the version (and, when the program has DWARF, checked
-//! against the field offsets of its `hash<K,V>` type), and handed to the decoder.
+//! against the field names and offsets of its `hash<K,V>`, or `map<K,V>` and `table<K,V>`,
+//! types), and handed to the decoder. Every offset here is the one each toolchain's
+//! `GOROOT/src/runtime/map.go` or `internal/runtime/maps/{map,table,group}.go` gives on
+//! 64-bit targets.
 
 use std::fmt;
 
@@ -171,13 +176,187 @@ pub struct ClassicLayout {
     pub load: LoadFactor,
 }
 
+/// Offsets of the Swiss-table map header's fields (`internal/runtime/maps.Map`, 64-bit).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct SwissMapOffsets {
+    /// `used uint64`: live entries (`len(m)`).
+    pub used: usize,
+    /// `seed uintptr`: the hash seed.
+    pub seed: usize,
+    /// `dirPtr unsafe.Pointer`: the directory (`*[dirLen]*table`), or the one group of a
+    /// small map.
+    pub dir_ptr: usize,
+    /// `dirLen int`: directory entries (0: a small map).
+    pub dir_len: usize,
+    /// `globalDepth uint8`: hash bits that pick a directory entry.
+    pub global_depth: usize,
+    /// `globalShift uint8`: `64 - globalDepth`.
+    pub global_shift: usize,
+    /// `writing uint8`: toggled (XOR 1) by every write.
+    pub writing: usize,
+    /// `tombstonePossible bool` (Go 1.25+: in the padding after `writing`).
+    pub tombstone_possible: Option<usize>,
+    /// `clearSeq uint64`: how many times the map was cleared.
+    pub clear_seq: usize,
+    /// The header's size.
+    pub size: usize,
+}
+
+impl SwissMapOffsets {
+    /// Go 1.24: no `tombstonePossible`.
+    pub const GO124: SwissMapOffsets = SwissMapOffsets {
+        used: 0,
+        seed: 8,
+        dir_ptr: 16,
+        dir_len: 24,
+        global_depth: 32,
+        global_shift: 33,
+        writing: 34,
+        tombstone_possible: None,
+        clear_seq: 40,
+        size: 48,
+    };
+    /// Go 1.25 and later: `tombstonePossible` at 35.
+    pub const GO125: SwissMapOffsets = SwissMapOffsets {
+        tombstone_possible: Some(35),
+        ..SwissMapOffsets::GO124
+    };
+
+    /// The fields as (Go name, offset, size), in offset order.
+    pub fn fields(&self) -> Vec<(&'static str, usize, usize)> {
+        let mut v = vec![
+            ("used", self.used, 8),
+            ("seed", self.seed, 8),
+            ("dirPtr", self.dir_ptr, 8),
+            ("dirLen", self.dir_len, 8),
+            ("globalDepth", self.global_depth, 1),
+            ("globalShift", self.global_shift, 1),
+            ("writing", self.writing, 1),
+            ("clearSeq", self.clear_seq, 8),
+        ];
+        if let Some(t) = self.tombstone_possible {
+            v.push(("tombstonePossible", t, 1));
+        }
+        v.sort_by_key(|f| f.1);
+        v
+    }
+}
+
+/// Offsets of a Swiss table's fields (`internal/runtime/maps.table`, 64-bit; the same in Go
+/// 1.24–1.27).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct TableOffsets {
+    /// `used uint16`: live entries in the table.
+    pub used: usize,
+    /// `capacity uint16`: slots (a power of two, at most 1024).
+    pub capacity: usize,
+    /// `growthLeft uint16`: inserts into empty slots left before the table must grow.
+    pub growth_left: usize,
+    /// `localDepth uint8`: hash bits this table's directory entries share.
+    pub local_depth: usize,
+    /// `index int`: the table's first directory entry (-1 once replaced).
+    pub index: usize,
+    /// `groups.data unsafe.Pointer`: the group array.
+    pub groups_data: usize,
+    /// `groups.lengthMask uint64`: groups - 1.
+    pub length_mask: usize,
+    /// The table's size.
+    pub size: usize,
+}
+
+impl TableOffsets {
+    /// Go 1.24–1.27.
+    pub const GO124: TableOffsets = TableOffsets {
+        used: 0,
+        capacity: 2,
+        growth_left: 4,
+        local_depth: 6,
+        index: 8,
+        groups_data: 16,
+        length_mask: 24,
+        size: 32,
+    };
+
+    /// The fields as (Go name, offset, size), in offset order (`groups` split into its two
+    /// words, as `groups.data` and `groups.lengthMask`).
+    pub fn fields(&self) -> Vec<(&'static str, usize, usize)> {
+        vec![
+            ("used", self.used, 2),
+            ("capacity", self.capacity, 2),
+            ("growthLeft", self.growth_left, 2),
+            ("localDepth", self.local_depth, 1),
+            ("index", self.index, 8),
+            ("groups.data", self.groups_data, 8),
+            ("groups.lengthMask", self.length_mask, 8),
+        ]
+    }
+}
+
+/// Slots per group (`abi.SwissMapGroupSlots`).
+pub const GROUP_SLOTS: usize = 8;
+/// The most slots a table has before it splits (`maxTableCapacity`).
+pub const MAX_TABLE_CAPACITY: u64 = 1024;
+/// Of every 8 slots of a table, at most 7 hold entries or tombstones (`maxAvgGroupLoad`).
+pub const MAX_AVG_GROUP_LOAD: u64 = 7;
+/// The control byte of an empty slot (`ctrlEmpty`).
+pub const CTRL_EMPTY: u8 = 0x80;
+/// The control byte of a deleted slot, a tombstone (`ctrlDeleted`).
+pub const CTRL_DELETED: u8 = 0xFE;
+/// The largest key or elem stored in its slot; larger ones are stored through a pointer
+/// (`abi.SwissMapMaxKeyBytes`, `abi.SwissMapMaxElemBytes`).
+pub const SWISS_MAX_INLINE: u64 = 128;
+
+/// Inserts a table of `capacity` slots takes before it must grow, from empty (Go's
+/// `maxGrowthLeft`: all slots but one for a table of one group, else 7/8 of them).
+pub fn max_growth_left(capacity: u64) -> u64 {
+    if capacity <= GROUP_SLOTS as u64 {
+        capacity.saturating_sub(1)
+    } else {
+        capacity * MAX_AVG_GROUP_LOAD / GROUP_SLOTS as u64
+    }
+}
+
+/// The Swiss-table map's layout for one Go version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SwissLayout {
+    /// The `Map` header's field offsets.
+    pub map: SwissMapOffsets,
+    /// The `table`'s field offsets.
+    pub table: TableOffsets,
+    /// Groups are `{ctrl; keys[8]; elems[8]}` (Go 1.27 `GOEXPERIMENT=mapsplitgroup`) rather
+    /// than `{ctrl; slots[8]{key, elem}}`. DWARF's group type tells, when there is DWARF.
+    pub split_groups: bool,
+    /// An insert into a full table first prunes tombstones no probe sequence needs, when
+    /// that frees at least 10% of its capacity (Go 1.25+: `pruneTombstones`).
+    pub prunes_tombstones: bool,
+}
+
+impl SwissLayout {
+    /// Go 1.24.
+    pub const GO124: SwissLayout = SwissLayout {
+        map: SwissMapOffsets::GO124,
+        table: TableOffsets::GO124,
+        split_groups: false,
+        prunes_tombstones: false,
+    };
+    /// Go 1.25–1.27.
+    pub const GO125: SwissLayout = SwissLayout {
+        map: SwissMapOffsets::GO125,
+        table: TableOffsets::GO124,
+        split_groups: false,
+        prunes_tombstones: true,
+    };
+}
+
 /// Which map implementation a program uses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MapImpl {
     /// Go's classic map (buckets of 8, incremental evacuation).
     Classic(ClassicLayout),
-    /// Go 1.24+'s Swiss tables (`internal/runtime/maps`): not decoded yet.
-    Swiss,
+    /// Go 1.24+'s Swiss tables (`internal/runtime/maps`).
+    Swiss(SwissLayout),
+    /// A map implementation map-inspect does not read (why).
+    Unsupported(String),
 }
 
 /// The layout used to read a program's maps, with where it was learnt.
@@ -193,8 +372,10 @@ pub struct MapLayout {
     pub found_in: String,
 }
 
-/// The error text for maps this build cannot decode yet.
-pub const SWISS_UNSUPPORTED: &str = "Swiss-table map (Go 1.24+), not yet supported";
+/// The error text for Go 1.23's experimental Swiss tables (`GOEXPERIMENT=swissmap`), whose
+/// layout is not the one Go 1.24 released.
+pub const SWISS_123_UNSUPPORTED: &str =
+    "Go 1.23's experimental Swiss-table map (GOEXPERIMENT=swissmap) is not supported";
 
 impl MapLayout {
     /// gomap's own maps: Go 1.19's classic map.
@@ -232,10 +413,16 @@ impl MapLayout {
                     load: LoadFactor::DEFAULT,
                 })
             } else {
-                MapImpl::Swiss
+                let mut l = if v.at_least(1, 25) {
+                    SwissLayout::GO125
+                } else {
+                    SwissLayout::GO124
+                };
+                l.split_groups = v.at_least(1, 27) && has("mapsplitgroup");
+                MapImpl::Swiss(l)
             }
         } else if v.minor == 23 && has("swissmap") {
-            MapImpl::Swiss
+            MapImpl::Unsupported(SWISS_123_UNSUPPORTED.into())
         } else {
             MapImpl::Classic(ClassicLayout {
                 hmap: HmapOffsets::GO119,
@@ -254,11 +441,23 @@ impl MapLayout {
         })
     }
 
-    /// The classic layout, or the "not yet supported" error.
+    /// The classic layout, or an error naming the layout this is.
     pub fn classic(&self) -> Result<&ClassicLayout, String> {
         match &self.imp {
             MapImpl::Classic(c) => Ok(c),
-            MapImpl::Swiss => Err(format!("{SWISS_UNSUPPORTED} ({})", self.describe())),
+            MapImpl::Swiss(_) => Err(format!(
+                "{} has Swiss-table maps, not classic ones",
+                self.describe()
+            )),
+            MapImpl::Unsupported(why) => Err(format!("{why} ({})", self.describe())),
+        }
+    }
+
+    /// The Swiss-table layout, if the program's maps are Swiss tables.
+    pub fn swiss(&self) -> Option<&SwissLayout> {
+        match &self.imp {
+            MapImpl::Swiss(s) => Some(s),
+            _ => None,
         }
     }
 
@@ -287,7 +486,28 @@ impl MapLayout {
                 ));
                 s
             }
-            MapImpl::Swiss => "Swiss-table map".to_string(),
+            MapImpl::Swiss(l) => format!(
+                "Swiss-table map with a {}-byte Map{} and {}-byte tables (at most {} slots, \
+                 filled to 7/8{}), groups {}",
+                l.map.size,
+                match l.map.tombstone_possible {
+                    Some(o) => format!(" (tombstonePossible at {o})"),
+                    None => String::new(),
+                },
+                l.table.size,
+                MAX_TABLE_CAPACITY,
+                if l.prunes_tombstones {
+                    "; tombstones pruned before a grow"
+                } else {
+                    ""
+                },
+                if l.split_groups {
+                    "{ctrl; keys[8]; elems[8]}"
+                } else {
+                    "{ctrl; slots[8]{key, elem}}"
+                }
+            ),
+            MapImpl::Unsupported(why) => format!("unsupported map ({why})"),
         };
         format!("{go}, {imp}")
     }
@@ -306,7 +526,21 @@ mod tests {
         let l = MapLayout::for_go(v, &["noswissmap".into()], "t").unwrap();
         assert_eq!(l.classic().unwrap().hmap.size, 56);
         let l = MapLayout::for_go(v, &[], "t").unwrap();
-        assert!(l.classic().unwrap_err().contains(SWISS_UNSUPPORTED));
+        assert!(l.classic().unwrap_err().contains("Swiss-table"));
+        assert_eq!(l.swiss(), Some(&SwissLayout::GO124));
+        let v125 = GoVersion::parse("go1.25.5").unwrap();
+        let l = MapLayout::for_go(v125, &[], "t").unwrap();
+        assert_eq!(l.swiss().unwrap().map.tombstone_possible, Some(35));
+        let v127 = GoVersion::parse("go1.27.3").unwrap();
+        let l = MapLayout::for_go(v127, &["mapsplitgroup".into()], "t").unwrap();
+        assert!(l.swiss().unwrap().split_groups);
+        let v123 = GoVersion::parse("go1.23.9").unwrap();
+        let l = MapLayout::for_go(v123, &["swissmap".into()], "t").unwrap();
+        assert!(matches!(l.imp, MapImpl::Unsupported(_)));
+        // Go's maxGrowthLeft.
+        assert_eq!(max_growth_left(8), 7);
+        assert_eq!(max_growth_left(16), 14);
+        assert_eq!(max_growth_left(1024), 896);
         let l121 = MapLayout::for_go(GoVersion::parse("1.21.13").unwrap(), &[], "t").unwrap();
         // B = 7: 128 buckets; Go 1.21 grows past 768, the others past 832.
         assert_eq!(l121.classic().unwrap().load.grow_at(128), 768);

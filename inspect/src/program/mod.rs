@@ -21,7 +21,9 @@ use object::{Object, ObjectSection, ObjectSymbol};
 
 use crate::source::{is_elf, FileData, MemoryReader};
 use dwarf::{GoDwarf, Kind, Type};
-use layout::{GoVersion, MapImpl, MapLayout};
+use layout::{GoVersion, MapImpl, MapLayout, SwissLayout};
+
+use crate::swiss::RuntimeMapType;
 
 /// What `.go.buildinfo` records.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -306,6 +308,202 @@ impl Program {
         d.type_at(die).ok()
     }
 
+    /// Checks a Swiss map header type DWARF gives (`map<K,V>`) against the layout chosen from
+    /// the version: the same fields (`tombstonePossible` only from Go 1.25), each at the
+    /// offset the layout says, and the same size.
+    fn check_swiss_header(&self, header: &Type, sw: &SwissLayout) -> Result<(), String> {
+        let Kind::Struct { fields } = &header.kind else {
+            unreachable!("checked by the caller")
+        };
+        let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+        if names.contains(&"buckets") || names.contains(&"B") {
+            return Err(format!(
+                "DWARF says {} is a classic map header (fields {}), but the version says {}",
+                header.name,
+                names.join(", "),
+                self.layout.describe()
+            ));
+        }
+        let want = sw.map.fields();
+        let mut bad = Vec::new();
+        for (name, off, _) in &want {
+            match fields.iter().find(|f| f.name == *name) {
+                Some(f) if f.offset == *off as u64 => {}
+                Some(f) => bad.push(format!("{name} is at {} (expected {off})", f.offset)),
+                None => bad.push(format!("there is no field {name} (expected at {off})")),
+            }
+        }
+        for f in fields {
+            if !want.iter().any(|(n, _, _)| *n == f.name) {
+                bad.push(format!(
+                    "it has a field {} at {} the layout does not know",
+                    f.name, f.offset
+                ));
+            }
+        }
+        if header.size != sw.map.size as u64 {
+            bad.push(format!(
+                "it is {} bytes (expected {})",
+                header.size, sw.map.size
+            ));
+        }
+        if bad.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "the map header in DWARF ({}) disagrees with the layout chosen from the Go \
+                 version ({}): {}. The binary's version information and its types do not \
+                 match; give the right version with --go-version if .go.buildinfo is wrong",
+                header.name,
+                self.layout.describe(),
+                bad.join("; ")
+            ))
+        }
+    }
+
+    /// Checks a Swiss table type DWARF gives (`table<K,V>`, with `groups` a
+    /// `groupReference<K,V>` of `data` and `lengthMask`) against the layout, and returns the
+    /// group type (`groups.data`'s target).
+    pub fn check_swiss_table(
+        &self,
+        d: &GoDwarf,
+        table: &Type,
+        sw: &SwissLayout,
+    ) -> Result<Rc<Type>, String> {
+        let bad = |why: String| {
+            format!(
+                "the Swiss table type in DWARF ({}) disagrees with the layout chosen from the Go \
+                 version ({}): {why}",
+                table.name,
+                self.layout.describe()
+            )
+        };
+        let Kind::Struct { fields } = &table.kind else {
+            return Err(bad("it is not a struct".into()));
+        };
+        let o = &sw.table;
+        let mut problems = Vec::new();
+        for (name, off) in [
+            ("used", o.used),
+            ("capacity", o.capacity),
+            ("growthLeft", o.growth_left),
+            ("localDepth", o.local_depth),
+            ("index", o.index),
+            ("groups", o.groups_data),
+        ] {
+            match fields.iter().find(|f| f.name == name) {
+                Some(f) if f.offset == off as u64 => {}
+                Some(f) => problems.push(format!("{name} is at {} (expected {off})", f.offset)),
+                None => problems.push(format!("there is no field {name}")),
+            }
+        }
+        if table.size != o.size as u64 {
+            problems.push(format!("it is {} bytes (expected {})", table.size, o.size));
+        }
+        if !problems.is_empty() {
+            return Err(bad(problems.join("; ")));
+        }
+        let groups = &fields
+            .iter()
+            .find(|f| f.name == "groups")
+            .expect("checked")
+            .ty;
+        let Kind::Struct { fields: gf } = &groups.kind else {
+            return Err(bad(format!("groups is a {}, not a struct", groups.name)));
+        };
+        let data = gf.iter().find(|f| f.name == "data" && f.offset == 0);
+        let mask = gf
+            .iter()
+            .find(|f| f.name == "lengthMask" && f.offset == (o.length_mask - o.groups_data) as u64);
+        let (Some(data), Some(_)) = (data, mask) else {
+            return Err(bad(format!(
+                "groups ({}) has no data at 0 and lengthMask at {}",
+                groups.name,
+                o.length_mask - o.groups_data
+            )));
+        };
+        match data.ty.kind {
+            Kind::Pointer {
+                target: Some(target),
+            } => d.type_at(target),
+            _ => Err(bad("groups.data is not a pointer to a group type".into())),
+        }
+    }
+
+    /// Reads the runtime's map type descriptor at offset `off` from `runtime.types`, by the
+    /// field names DWARF gives `internal/abi.SwissMapType` (Go 1.24–1.25) or
+    /// `internal/abi.MapType` (1.26+). `None` when the binary has no such DWARF type or no
+    /// `runtime.types` symbol.
+    pub fn runtime_map_type<R: MemoryReader + ?Sized>(
+        &self,
+        r: &R,
+        off: u64,
+    ) -> Result<Option<RuntimeMapType>, String> {
+        let Some(base) = self.types_base() else {
+            return Ok(None);
+        };
+        let Some(d) = self.dwarf()? else {
+            return Ok(None);
+        };
+        let Some(die) = d
+            .struct_named("internal/abi.SwissMapType")
+            .or_else(|| d.struct_named("internal/abi.MapType"))
+        else {
+            return Ok(None);
+        };
+        let t = d.type_at(die)?;
+        let Kind::Struct { fields } = &t.kind else {
+            return Ok(None);
+        };
+        if t.size == 0 || t.size > 4096 {
+            return Err(format!("DWARF's {} is {} bytes", t.name, t.size));
+        }
+        let addr = base.wrapping_add(off);
+        let raw = r
+            .read_vec(addr, t.size as usize)
+            .map_err(|e| format!("reading the runtime map type at {addr:#x}: {e}"))?;
+        let field = |n: &str| -> Option<u64> {
+            let f = fields.iter().find(|f| f.name == n)?;
+            let (o, sz) = (f.offset as usize, f.ty.size as usize);
+            let b = raw.get(o..o + sz)?;
+            let mut w = [0u8; 8];
+            w[..sz.min(8)].copy_from_slice(&b[..sz.min(8)]);
+            Some(u64::from_le_bytes(w))
+        };
+        let group_size =
+            field("GroupSize").ok_or_else(|| format!("{} has no GroupSize", t.name))?;
+        let flags = field("Flags").ok_or_else(|| format!("{} has no Flags", t.name))? as u32;
+        let (keys_off, key_stride, elems_off, elem_stride) = match (
+            field("KeysOff"),
+            field("KeyStride"),
+            field("ElemsOff"),
+            field("ElemStride"),
+        ) {
+            (Some(a), Some(b), Some(c), Some(e)) => (a, b, c, e),
+            _ => {
+                let slot = field("SlotSize")
+                    .ok_or_else(|| format!("{} has neither SlotSize nor KeysOff", t.name))?;
+                let eo = field("ElemOff").ok_or_else(|| format!("{} has no ElemOff", t.name))?;
+                // Go 1.24–1.26: the slots start right after the 8-byte ctrl word
+                // (groupSlotsOffset).
+                (8, slot, 8 + eo, slot)
+            }
+        };
+        Ok(Some(RuntimeMapType {
+            group_size,
+            keys_off,
+            key_stride,
+            elems_off,
+            elem_stride,
+            flags,
+            what: format!(
+                "{} at {addr:#x}: GroupSize {group_size}, keys at {keys_off} every \
+                 {key_stride}, elems at {elems_off} every {elem_stride}, Flags {flags:#x}",
+                t.name
+            ),
+        }))
+    }
+
     /// Checks the map header type DWARF gives (`hash<K,V>`) against the layout chosen from
     /// the version: every field at the offset the layout says, and the same size.
     pub fn check_header_type(&self, header: &Type) -> Result<(), String> {
@@ -318,7 +516,8 @@ impl Program {
         let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
         let classic = match &self.layout.imp {
             MapImpl::Classic(c) => c,
-            MapImpl::Swiss => return Ok(()),
+            MapImpl::Swiss(sw) => return self.check_swiss_header(header, sw),
+            MapImpl::Unsupported(_) => return Ok(()),
         };
         if names.contains(&"dirPtr") || names.contains(&"dirLen") {
             return Err(format!(

@@ -236,9 +236,20 @@ impl<R: MemoryReader + ?Sized> Decoder<'_, R> {
                 format!("<type {rtype:#x}>")
             }
         };
-        // The descriptor's kind byte: kindDirectIface (32) means the data word is the value.
-        let kind_byte = self.r.read_vec(rtype + 23, 1).map(|v| v[0]).unwrap_or(0);
-        let direct = kind_byte & 32 != 0;
+        // Whether the data word is the value itself: kindDirectIface (32) in the
+        // descriptor's kind byte (offset 23) up to Go 1.25; from Go 1.26 TFlagDirectIface
+        // (32) in its tflag byte (offset 20), internal/abi/type.go.
+        let flag_at = if self.prog.layout.go.is_some_and(|v| v.at_least(1, 26)) {
+            20
+        } else {
+            23
+        };
+        let flag_byte = self
+            .r
+            .read_vec(rtype + flag_at, 1)
+            .map(|v| v[0])
+            .unwrap_or(0);
+        let direct = flag_byte & 32 != 0;
         let dyn_ty = self.prog.runtime_type(rtype);
         let (vt, vj) = match dyn_ty {
             Some(t) if depth < MAX_DEPTH => {

@@ -27,7 +27,7 @@ pub use self::core::{is_elf, CoreInfo, CoreReader, FileMapping};
 pub use exe::ExeReader;
 pub use file::FileData;
 pub use process::{permission_diagnosis, ProcessReader, NOT_MAPPED, PROCESS_CHUNK};
-pub use snapshot::{SnapshotFile, SnapshotReader, MAX_REGIONS};
+pub use snapshot::{SnapshotFile, SnapshotKind, SnapshotReader, MAX_REGIONS};
 
 /// Why a read failed. Always names the address.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,11 +1,15 @@
 //! gomap snapshots as memory sources: a snapshot in memory (the demo's), or a snapshot file
-//! indexed in place (format version 1, documented in gomap's `snapshot` module).
+//! indexed in place (format version 1 for classic maps, 2 for Swiss-table maps, documented
+//! in gomap's `snapshot` module).
 
 use std::path::Path;
 use std::sync::Arc;
 
 use gomap::layout::BucketLayout;
-use gomap::snapshot::{RegionKind, Snapshot, SnapshotError, MAGIC, VERSION};
+use gomap::snapshot::{
+    swiss_header, RegionKind, Snapshot, SnapshotError, SwissLayoutInfo, MAGIC, VERSION,
+    VERSION_SWISS,
+};
 
 use super::{Backing, FileData, MemoryReader, ReadError, Segment, SegmentMap};
 
@@ -82,18 +86,43 @@ impl MemoryReader for SnapshotReader {
 /// The most regions a snapshot file may have: the index takes about 48 bytes per region.
 pub const MAX_REGIONS: u64 = 8 << 20;
 
+/// What map a snapshot file holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SnapshotKind {
+    /// A classic map (version 1).
+    Classic {
+        /// The bucket layout.
+        layout: BucketLayout,
+        /// Go's bucket type has no pointers.
+        pointer_free: bool,
+    },
+    /// A Swiss-table map (version 2).
+    Swiss {
+        /// The key type's size.
+        key_size: u64,
+        /// The elem type's size.
+        elem_size: u64,
+        /// Keys are stored through pointers.
+        indirect_key: bool,
+        /// Elems are stored through pointers.
+        indirect_elem: bool,
+        /// The group type has no pointers.
+        pointer_free: bool,
+        /// The header and group layout.
+        layout: SwissLayoutInfo,
+    },
+}
+
 /// A snapshot file, indexed where it lies: the header is parsed, each region's address and
 /// file offset recorded, and the bytes read only when the decoder asks for them.
 pub struct SnapshotFile {
-    /// The bucket layout.
-    pub layout: BucketLayout,
-    /// Go's bucket type has no pointers.
-    pub pointer_free: bool,
+    /// The map kind and its layout.
+    pub kind: SnapshotKind,
     /// The key type name.
     pub key_type: String,
     /// The elem type name.
     pub elem_type: String,
-    /// Address of the `hmap`.
+    /// Address of the map's header (`hmap`, or a Swiss `Map`).
     pub hmap: u64,
     /// Number of regions.
     pub nregions: u64,
@@ -182,6 +211,27 @@ impl SnapshotFile {
             return Err(SnapshotError::NotASnapshot);
         }
         let version = c.u32()?;
+        if version == VERSION_SWISS {
+            let head: [u8; 4] = c.take(4)?.try_into().expect("4");
+            let sizes = [c.u64()?, c.u64()?];
+            let key_type = c.string()?;
+            let elem_type = c.string()?;
+            let go_version = c.string()?;
+            let mut words = [0u64; 6];
+            for w in &mut words {
+                *w = c.u64()?;
+            }
+            let (flags, layout) = swiss_header(head, sizes, go_version, words)?;
+            let kind = SnapshotKind::Swiss {
+                key_size: sizes[0],
+                elem_size: sizes[1],
+                indirect_key: flags & 1 != 0,
+                indirect_elem: flags & 2 != 0,
+                pointer_free: flags & 4 != 0,
+                layout,
+            };
+            return Self::regions(f.clone(), c, kind, key_type, elem_type, words[5], name);
+        }
         if version != VERSION {
             return Err(SnapshotError::Version(version));
         }
@@ -213,6 +263,23 @@ impl SnapshotFile {
         let key_type = c.string()?;
         let elem_type = c.string()?;
         let hmap = c.u64()?;
+        let kind = SnapshotKind::Classic {
+            layout,
+            pointer_free: flags & 4 != 0,
+        };
+        Self::regions(f.clone(), c, kind, key_type, elem_type, hmap, name)
+    }
+
+    /// Indexes the regions that follow the header.
+    fn regions(
+        f: Arc<FileData>,
+        mut c: Seq<'_>,
+        kind: SnapshotKind,
+        key_type: String,
+        elem_type: String,
+        hmap: u64,
+        name: String,
+    ) -> Result<SnapshotFile, SnapshotError> {
         let n = c.u32()? as u64;
         // Each region needs at least 17 bytes: reject counts the file cannot hold.
         if n > (f.len() - c.off) / 17 {
@@ -263,8 +330,7 @@ impl SnapshotFile {
             )));
         }
         Ok(SnapshotFile {
-            layout,
-            pointer_free: flags & 4 != 0,
+            kind,
             key_type,
             elem_type,
             hmap,

@@ -6,7 +6,7 @@
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use super::go_toolchain::go_toolchain;
 
@@ -18,6 +18,16 @@ pub(crate) const CLASSIC: [(&str, Option<&str>); 6] = [
     ("1.23", None),
     ("1.24", Some("noswissmap")),
     ("1.25", Some("noswissmap")),
+];
+
+/// The Swiss-table Go versions under test, with the GOEXPERIMENT each needs (Go 1.27's
+/// `mapsplitgroup` groups: keys[8] then elems[8]).
+pub(crate) const SWISS: [(&str, Option<&str>); 5] = [
+    ("1.24", None),
+    ("1.25", None),
+    ("1.26", None),
+    ("1.27", None),
+    ("1.27", Some("mapsplitgroup")),
 ];
 
 /// One build of the program.
@@ -43,6 +53,19 @@ impl Spec {
             tag: format!("go{version}"),
         }
     }
+
+    /// The plain build of a Swiss-table version.
+    pub(crate) fn swiss(version: &'static str, experiment: Option<&'static str>) -> Spec {
+        Spec {
+            version,
+            experiment,
+            ldflags: "",
+            tag: match experiment {
+                None => format!("go{version}-swiss"),
+                Some(x) => format!("go{version}-{x}"),
+            },
+        }
+    }
 }
 
 fn src_dir(program: &str) -> PathBuf {
@@ -51,10 +74,10 @@ fn src_dir(program: &str) -> PathBuf {
         .join(program)
 }
 
-fn stamp(program: &str, spec: &Spec, go: &Path) -> String {
+fn stamp(spec: &Spec, go: &Path, src: &Path, overlay: &[PathBuf]) -> String {
     let mut h = DefaultHasher::new();
-    let mut files: Vec<PathBuf> = Vec::new();
-    let mut dirs = vec![src_dir(program)];
+    let mut files: Vec<PathBuf> = overlay.to_vec();
+    let mut dirs = vec![src.to_path_buf()];
     while let Some(d) = dirs.pop() {
         for e in std::fs::read_dir(&d)
             .expect("read the Go program's sources")
@@ -77,7 +100,8 @@ fn stamp(program: &str, spec: &Spec, go: &Path) -> String {
     format!("{:016x}", h.finish())
 }
 
-/// Builds (or reuses) one build; panics with the compiler's output on failure.
+/// Builds (or reuses) one build of `tests/go-inspect`; panics with the compiler's output on
+/// failure.
 pub(crate) fn build(spec: &Spec) -> PathBuf {
     build_program("go-inspect", spec)
 }
@@ -85,6 +109,17 @@ pub(crate) fn build(spec: &Spec) -> PathBuf {
 /// Builds (or reuses) one build of the Go program in `tests/<program>`, into
 /// `target/tmp/<program>/<tag>/<program>`.
 pub(crate) fn build_program(program: &str, spec: &Spec) -> PathBuf {
+    build_from(spec, &src_dir(program), None)
+}
+
+/// Builds (or reuses) one build of the Go program in `src`, with `go build -overlay FILE`
+/// when `overlay` names an overlay file (whose own files, and it, are part of the stamp).
+pub(crate) fn build_from(spec: &Spec, src: &Path, overlay: Option<(&Path, &[PathBuf])>) -> PathBuf {
+    let name = src
+        .file_name()
+        .expect("a source directory")
+        .to_string_lossy()
+        .into_owned();
     // Tests run in parallel threads: one build of a tag at a time.
     static LOCKS: std::sync::OnceLock<
         std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<std::sync::Mutex<()>>>>,
@@ -93,24 +128,29 @@ pub(crate) fn build_program(program: &str, spec: &Spec) -> PathBuf {
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .entry(format!("{program}/{}", spec.tag))
+        .entry(format!("{name}/{}", spec.tag))
         .or_default()
         .clone();
     let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
     let go = go_toolchain(spec.version).unwrap_or_else(|e| panic!("{e}"));
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(program)
+        .join(&name)
         .join(&spec.tag);
     std::fs::create_dir_all(&dir).expect("create the build dir");
-    let bin = dir.join(program);
+    let bin = dir.join(&name);
     let stamp_path = dir.join("stamp");
-    let want = stamp(program, spec, &go);
+    let mut stamped: Vec<PathBuf> = Vec::new();
+    if let Some((file, files)) = overlay {
+        stamped.push(file.to_path_buf());
+        stamped.extend(files.iter().cloned());
+    }
+    let want = stamp(spec, &go, src, &stamped);
     if bin.exists() && std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(&want) {
         return bin;
     }
-    let tmp_bin = dir.join(format!("{program}.tmp{}", std::process::id()));
+    let tmp_bin = dir.join(format!("{name}.tmp{}", std::process::id()));
     let mut cmd = Command::new(&go);
-    cmd.current_dir(src_dir(program))
+    cmd.current_dir(src)
         .env("GOTOOLCHAIN", "local")
         .env("GOWORK", "off")
         .env("GOFLAGS", "-mod=mod")
@@ -118,6 +158,9 @@ pub(crate) fn build_program(program: &str, spec: &Spec) -> PathBuf {
         .arg(&tmp_bin);
     if !spec.ldflags.is_empty() {
         cmd.arg(format!("-ldflags={}", spec.ldflags));
+    }
+    if let Some((file, _)) = overlay {
+        cmd.arg("-overlay").arg(file);
     }
     cmd.arg(".");
     match spec.experiment {
@@ -131,10 +174,11 @@ pub(crate) fn build_program(program: &str, spec: &Spec) -> PathBuf {
     let out = cmd.output().expect("run go build");
     assert!(
         out.status.success(),
-        "go build ({} {:?} {}) of tests/{program} failed:\n{}",
+        "go build ({} {:?} {}) of {} failed:\n{}",
         spec.version,
         spec.experiment,
         spec.ldflags,
+        src.display(),
         String::from_utf8_lossy(&out.stderr)
     );
     std::fs::rename(&tmp_bin, &bin).expect("move the build into place");
@@ -192,4 +236,33 @@ pub(crate) fn entry_set(v: &[(serde_json::Value, serde_json::Value)]) -> Vec<(St
         .collect();
     s.sort();
     s
+}
+
+/// The GOROOT of the toolchain whose version starts with `version`.
+pub(crate) fn goroot(version: &str) -> PathBuf {
+    let go = go_toolchain(version).unwrap_or_else(|e| panic!("{e}"));
+    go.parent()
+        .and_then(Path::parent)
+        .expect("GOROOT/bin/go")
+        .to_path_buf()
+}
+
+/// Takes a core file of a running process with gdb's gcore (the process is stopped while it
+/// is written).
+pub(crate) fn gcore(pid: u32, dir: &Path, name: &str) -> PathBuf {
+    let prefix = dir.join(name);
+    let out = Command::new("gcore")
+        .arg("-o")
+        .arg(&prefix)
+        .arg(pid.to_string())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run gcore (gdb)");
+    let core = PathBuf::from(format!("{}.{pid}", prefix.display()));
+    assert!(
+        core.exists(),
+        "gcore wrote no core: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    core
 }

@@ -1,0 +1,3 @@
+module gomap.test/swissgdb
+
+go 1.19
