@@ -706,13 +706,17 @@ impl MapRules for Swiss {
                         Some(e.slot),
                         Some(key_of(e)),
                         format!(
-                            "the key is in group {}, off its probe sequence: H1 {h1:#x} & \
-                             lengthMask {mask:#x} = {} starts it, and it reaches group {off} \
-                             (groups {}), which has an empty slot, before group {}: lookups stop \
-                             there",
+                            "the key is in group {}, off its probe sequence: the sequence \
+                             starts at group H1 & lengthMask = {h1:#x} & {mask:#x} = {}{}, and \
+                             group {off} has an empty slot, so lookups stop there before they \
+                             reach group {}",
                             e.group,
                             path[0],
-                            path_text(&path),
+                            if path.len() > 1 {
+                                format!(" and goes {}", path_text(&path))
+                            } else {
+                                String::new()
+                            },
                             e.group
                         ),
                     ));
@@ -796,12 +800,18 @@ impl MapRules for Swiss {
                     None,
                     format!(
                         "table {}: growthLeft = {}, but {limit} less its {full} full and \
-                         {deleted} deleted slots leaves {want}: by its fields the table has \
-                         {} tombstones (capacity*7/8 - used - growthLeft), but {deleted} ctrl \
-                         bytes are deleted{writing}",
+                         {deleted} deleted slots leaves {want}: by its fields (Go's \
+                         tombstones(), capacity*7/8 - used - growthLeft) the table has {} \
+                         tombstone{}, but {deleted} ctrl byte{} deleted (0xfe){writing}",
                         t.number,
                         t.growth_left,
-                        mgl - t.used as i64 - t.growth_left as i64
+                        mgl - t.used as i64 - t.growth_left as i64,
+                        if mgl - t.used as i64 - t.growth_left as i64 == 1 {
+                            ""
+                        } else {
+                            "s"
+                        },
+                        if deleted == 1 { " is" } else { "s are" }
                     ),
                 ));
             }
