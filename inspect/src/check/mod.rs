@@ -625,14 +625,6 @@ fn with_map<T>(
                 Err(msg) => msg,
                 Ok(e) => format!("{name}: {e}"),
             })?;
-            let hashkey = o.hashkey.ok_or_else(|| Failure {
-                message: format!(
-                    "{name}: a snapshot does not record its map's hashkey, which the check \
-                     needs to hash the keys: give it with --hashkey (GoHasher::hashkey() of the \
-                     map's hasher; gomap::hash::process_hashkey() for GoHasher::new())"
-                ),
-                code: 2,
-            })?;
             let (layout, pointer_free) = match snap.kind {
                 SnapshotKind::Classic {
                     layout,
@@ -650,6 +642,14 @@ fn with_map<T>(
                     })
                 }
             };
+            let hashkey = o.hashkey.ok_or_else(|| Failure {
+                message: format!(
+                    "{name}: a snapshot does not record its map's hashkey, which the check \
+                     needs to hash the keys: give it with --hashkey (GoHasher::hashkey() of the \
+                     map's hasher; gomap::hash::process_hashkey() for GoHasher::new())"
+                ),
+                code: 2,
+            })?;
             let types = Types {
                 key: ValueType::from_snapshot_name(&snap.key_type, layout.key_size),
                 elem: ValueType::from_snapshot_name(&snap.elem_type, layout.elem_size),
