@@ -368,8 +368,8 @@ fn check_version(version: &str, bin: &Path, swiss: bool) {
         );
         let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
         match kind {
-            // Swiss: the map's used, a table's used, a table's growthLeft.
-            "used" | "growth-left" => {
+            // Swiss: the map's used, a table's used, its growthLeft, its index.
+            "used" | "growth-left" | "directory" => {
                 assert_eq!(v.bucket, some(bucket), "{label} {expr}: {v:#?}");
                 assert!(
                     v.slot.is_none() && v.key.is_none(),
@@ -382,6 +382,7 @@ fn check_version(version: &str, bin: &Path, swiss: bool) {
                         r.entries
                     ),
                     ("used", t) => format!("table {}: used = ", &t[1..]),
+                    ("directory", _) => "index = ".to_string(),
                     (_, t) => format!("table {}: growthLeft = ", &t[1..]),
                 };
                 assert!(v.message.starts_with(&want), "{label} {expr}: {v:#?}");
@@ -408,9 +409,9 @@ fn check_version(version: &str, bin: &Path, swiss: bool) {
                 assert_eq!(v.key.as_deref(), Some(key), "{label} {expr}");
             }
             _ => {
-                assert_eq!(v.bucket.as_deref(), Some(bucket), "{label} {expr}: {v:#?}");
-                assert_eq!(v.slot, Some(slot as usize), "{label} {expr}: {v:#?}");
-                assert_eq!(v.key.as_deref(), Some(key), "{label} {expr}: {v:#?}");
+                assert_eq!(v.bucket, some(bucket), "{label} {expr}: {v:#?}");
+                assert_eq!(v.slot, usize::try_from(slot).ok(), "{label} {expr}: {v:#?}");
+                assert_eq!(v.key, some(key), "{label} {expr}: {v:#?}");
             }
         }
         // The text names the same place.

@@ -25,6 +25,8 @@ var (
 	dmgUsed      map[uint64]uint64
 	dmgTableUsed map[uint64]uint64
 	dmgGrowth    map[uint64]uint64
+	dmgIndex     map[uint64]uint64
+	dmgCtrl      map[uint64]uint64
 )
 
 const (
@@ -376,5 +378,19 @@ func damageAll() []damage {
 	s = swissOf(&dmgGrowth)
 	*tGrowthLeft(s.tables()[0])--
 	out = append(out, damage{"main.dmgGrowth", "growth-left", "t0", -1, "", -1})
+
+	// A table's index (its first directory entry) off by one.
+	dmgIndex = fillSwissU64(3000)
+	s = swissOf(&dmgIndex)
+	*(*int)(unsafe.Add(s.tables()[1], 8))++
+	out = append(out, damage{"main.dmgIndex", "directory", "t1", -1, "", -1})
+
+	// An empty slot's control byte made a byte Go never writes (0x9c: neither empty,
+	// deleted, nor an H2).
+	dmgCtrl = fillSwissU64(200)
+	s = swissOf(&dmgCtrl)
+	r, f = s.withEmpty(s.tables()[0], 0)
+	*ctrlAt(r.g, f) = 0x9c
+	out = append(out, damage{"main.dmgCtrl", "ctrl", r.name(), f, "", -1})
 	return out
 }

@@ -446,7 +446,9 @@ impl Swiss {
                 ));
             } else if t.index != first as i64 {
                 dv(format!(
-                    "index = {}, but its directory entries start at {first}",
+                    "index = {}, but its directory entries start at {first}: when the table \
+                     grows or splits, Go rewrites the directory from its index, over entries \
+                     of other tables",
                     t.index
                 ));
             }
