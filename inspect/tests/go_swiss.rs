@@ -355,6 +355,51 @@ fn check_consistent(src: &[&str], info: &Value, label: &str) {
             "{label}: check {expr}: {}",
             r.seed
         );
+        // get: every key of the maps of integer and string keys (a small map, one with a
+        // directory of several tables, one with tombstones), with its elem; a missing key is
+        // absent.
+        if !matches!(expr, "main.small" | "main.wide" | "main.tombs") {
+            continue;
+        }
+        let entries = entries_of(m);
+        let mut keys: Vec<String> = entries
+            .iter()
+            .map(|(k, _)| match k {
+                Value::String(s) => format!("{s:?}"),
+                other => other.to_string(),
+            })
+            .collect();
+        keys.push(
+            if expr == "main.wide" {
+                "3"
+            } else {
+                "\"absent\""
+            }
+            .to_string(),
+        );
+        let o = CheckOptions {
+            map: DumpOptions {
+                source: source.clone(),
+                target: Some(Target::Var(expr.to_string())),
+                ..DumpOptions::default()
+            },
+            hashkey: None,
+            keys,
+        };
+        let g = map_inspect::check::get_report(&o)
+            .unwrap_or_else(|e| panic!("{label}: get {expr}: {}", e.message));
+        assert_eq!(g.lookups.len(), entries.len() + 1, "{label}: get {expr}");
+        for (l, (_, elem)) in g.lookups.iter().zip(&entries) {
+            assert!(l.found, "{label}: get {expr} {}: {l:#?}", l.key);
+            assert_eq!(
+                l.elem_json.as_ref(),
+                Some(elem),
+                "{label}: get {expr} {}",
+                l.key
+            );
+        }
+        let last = g.lookups.last().unwrap();
+        assert!(!last.found, "{label}: get {expr} {}: {last:#?}", last.key);
     }
 }
 
