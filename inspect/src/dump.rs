@@ -29,7 +29,7 @@ use crate::source::{
 };
 use crate::swiss::report::SwissReport;
 
-mod swiss;
+pub(crate) mod swiss;
 use crate::values::{layout_of, pointer_free, TypedValue, ValueType};
 
 /// The largest key or elem size accepted (as the snapshot format).

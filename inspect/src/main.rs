@@ -81,10 +81,14 @@ enum Command {
     /// Check a map against Go's rules, with the runtime's own hash: every live entry in the
     /// bucket its hash selects (or the old bucket not yet evacuated) with the right tophash,
     /// no key live twice, count equal to the live slots, evacuation marks agreeing with
-    /// nevacuate and with the hash (X/Y), overflow chains acyclic and readable.
+    /// nevacuate and with the hash (X/Y), overflow chains acyclic and readable. A Swiss-table
+    /// map (Go 1.24+): every full slot with its key's H2, in the table the directory gives,
+    /// before any group with an empty slot on its probe sequence; no key full twice; used
+    /// (map and tables) equal to the full slots; growthLeft agreeing with the deleted slots;
+    /// the directory well formed.
     ///
-    /// Prints "map is consistent (N entries checked)", or every violation with its bucket,
-    /// slot, key and what Go's rules expect there. Exit status: 0 consistent, 1 not, 2 when
+    /// Prints "map is consistent (N entries checked)", or every violation with its bucket or
+    /// group, slot, key and what Go's rules expect there. Exit status: 0 consistent, 1 not, 2 when
     /// the check cannot run (an interface key type, a stripped binary, memory that is not a
     /// map).
     ///
@@ -101,8 +105,9 @@ enum Command {
     ///   map-inspect check                                the demo
     #[command(verbatim_doc_comment)]
     Check(Box<CheckArgs>),
-    /// Look keys up the way the Go runtime does (mapaccess): the hash, the bucket and tophash,
-    /// every bucket visited and each slot compared, and the result: the elem, or absent.
+    /// Look keys up the way the Go runtime does (mapaccess): the hash, the bucket and tophash
+    /// (Swiss tables: H1, H2, the directory entry and table, the probe sequence), every bucket
+    /// or group visited and each slot compared, and the result: the elem, or absent.
     ///
     /// Keys are in Go syntax for the map's key type: 42, -7, 0x2a, 'a', "abc", `raw`, 1.5,
     /// NaN, true, [3]byte{1,2,3} (or "abc" for a byte array), {A:1 B:"x"}, main.Key{A:1,

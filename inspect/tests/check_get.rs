@@ -8,7 +8,8 @@
 //!   that state out of the live process through the executable's symbols, and must compute
 //!   every value.
 //! * The check and get tests run `tests/go-inspect check`, which holds intact maps of many
-//!   key types and copies damaged with `unsafe` in one way each, for every classic Go version.
+//!   key types and copies damaged with `unsafe` in one way each, for every classic Go version
+//!   and every Swiss-table one (Go 1.24–1.27, and 1.27 with `GOEXPERIMENT=mapsplitgroup`).
 
 #[allow(dead_code)]
 mod support;
@@ -217,7 +218,7 @@ fn hash_vectors_match_the_runtime() {
 
 use map_inspect::check::{self as ck, CheckOptions};
 use map_inspect::dump::{DumpOptions, Format, Source, Target as MapTarget};
-use support::goprog::{build_all, CLASSIC};
+use support::goprog::{build_all, CLASSIC, SWISS};
 use support::run;
 
 const LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
@@ -238,19 +239,29 @@ fn opts(pid: u32, expr: &str, keys: Vec<String>) -> CheckOptions {
     }
 }
 
+/// The group a Swiss lookup visits `i` steps into its probe sequence: `t0.g5` for step 0
+/// at group 5 of table 0, then Go's triangular steps (`probeSeq.next`) over `groups`.
+fn probe_step(first: &str, i: u64, groups: u64) -> String {
+    let (table, g) = first.split_once(".g").expect("a group name tN.gG");
+    let g0: u64 = g.parse().unwrap();
+    format!("{table}.g{}", (g0 + i * (i + 1) / 2) & (groups - 1))
+}
+
 /// Every check and lookup of one version's `go-inspect check`.
-fn check_version(version: &str, bin: &Path) {
-    let label = format!("Go {version}");
+fn check_version(version: &str, bin: &Path, swiss: bool) {
+    let label = format!("Go {version}{}", if swiss { " Swiss" } else { "" });
     let mut cmd = Command::new(bin);
     cmd.arg("check");
     let t = Target::start(cmd);
     let pid = t.pid();
     let p = pid.to_string();
     let info = &t.info;
-    assert!(
-        info["sameSizeGrow"].as_bool().unwrap(),
-        "{label}: main.ckSame"
-    );
+    if !swiss {
+        assert!(
+            info["sameSizeGrow"].as_bool().unwrap(),
+            "{label}: main.ckSame"
+        );
+    }
     let mut lookups = 0;
     for m in info["maps"].as_array().unwrap() {
         let expr = m["expr"].as_str().unwrap();
@@ -296,6 +307,30 @@ fn check_version(version: &str, bin: &Path) {
                 "{what}: the bucket Go reads"
             );
             assert!(l.found, "{what}: not found: {l:#?}");
+            if swiss {
+                // Where the key is in memory, reached along Go's probe sequence: the groups
+                // visited are the sequence's, from the first group to the key's.
+                let at = k["at"].as_str().unwrap();
+                assert_eq!(l.at.as_deref(), Some(at), "{what}: where the key is");
+                let hash = u64::from_str_radix(&k["hash"].as_str().unwrap()[2..], 16).unwrap();
+                assert_eq!(
+                    l.tophash.as_deref(),
+                    Some(format!("{:#04x}", hash & 0x7f).as_str()),
+                    "{what}: H2"
+                );
+                let groups = k["groups"].as_u64().unwrap();
+                let first = k["bucket"].as_str().unwrap();
+                for (i, visit) in l.visited.iter().enumerate() {
+                    let want = if groups == 0 {
+                        "small".to_string()
+                    } else {
+                        probe_step(first, i as u64, groups)
+                    };
+                    assert_eq!(visit.bucket, want, "{what}: step {i} of the probe sequence");
+                }
+                let last = &l.visited.last().unwrap().bucket;
+                assert!(at.starts_with(&format!("{last} slot ")), "{what}: {l:#?}");
+            }
             assert_eq!(
                 support::goprog::normalize(l.elem_json.as_ref().unwrap()),
                 support::goprog::normalize(&k["elem"]),
@@ -331,7 +366,27 @@ fn check_version(version: &str, bin: &Path) {
             d["slot"].as_i64().unwrap(),
             d["key"].as_str().unwrap(),
         );
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
         match kind {
+            // Swiss: the map's used, a table's used, its growthLeft, its index.
+            "used" | "growth-left" | "directory" => {
+                assert_eq!(v.bucket, some(bucket), "{label} {expr}: {v:#?}");
+                assert!(
+                    v.slot.is_none() && v.key.is_none(),
+                    "{label} {expr}: {v:#?}"
+                );
+                let want = match (kind, bucket) {
+                    ("used", "") => format!(
+                        "used is {}, but {} slots are full",
+                        r.entries + 1,
+                        r.entries
+                    ),
+                    ("used", t) => format!("table {}: used = ", &t[1..]),
+                    ("directory", _) => "index = ".to_string(),
+                    (_, t) => format!("table {}: growthLeft = ", &t[1..]),
+                };
+                assert!(v.message.starts_with(&want), "{label} {expr}: {v:#?}");
+            }
             "count" => assert!(
                 v.message
                     .starts_with(&format!("count is {}", r.entries + 1)),
@@ -354,9 +409,9 @@ fn check_version(version: &str, bin: &Path) {
                 assert_eq!(v.key.as_deref(), Some(key), "{label} {expr}");
             }
             _ => {
-                assert_eq!(v.bucket.as_deref(), Some(bucket), "{label} {expr}: {v:#?}");
-                assert_eq!(v.slot, Some(slot as usize), "{label} {expr}: {v:#?}");
-                assert_eq!(v.key.as_deref(), Some(key), "{label} {expr}: {v:#?}");
+                assert_eq!(v.bucket, some(bucket), "{label} {expr}: {v:#?}");
+                assert_eq!(v.slot, usize::try_from(slot).ok(), "{label} {expr}: {v:#?}");
+                assert_eq!(v.key, some(key), "{label} {expr}: {v:#?}");
             }
         }
         // The text names the same place.
@@ -367,6 +422,16 @@ fn check_version(version: &str, bin: &Path) {
             "{label} {expr}: {}",
             out.stdout
         );
+        // A key its hash does not lead to is one Go's lookup cannot find.
+        if matches!(kind, "h2" | "probe" | "table" | "bucket" | "tophash") {
+            let g = ck::get_report(&opts(pid, expr, vec![key.to_string()]))
+                .unwrap_or_else(|e| panic!("{label} get {expr}: {}", e.message));
+            assert!(
+                !g.lookups[0].found,
+                "{label} get {expr} {key}: {:#?}",
+                g.lookups[0]
+            );
+        }
     }
 
     // Interface keys: the check cannot run.
@@ -375,7 +440,9 @@ fn check_version(version: &str, bin: &Path) {
     assert_eq!(out.status.code(), Some(2), "{label}: {}", out.stderr);
     assert!(
         out.stderr.contains("interface keys are not supported")
-            && out.stderr.contains(&format!("Go {version}")),
+            && out
+                .stderr
+                .contains(&format!("Go {}", version.split(' ').next().unwrap())),
         "{label}: {}",
         out.stderr
     );
@@ -410,6 +477,23 @@ fn check_version(version: &str, bin: &Path) {
     eprintln!("{label}: {lookups} lookups");
 }
 
+/// `check_version` of every build, three at a time.
+fn check_versions(all: &[(&str, &Path)], swiss: bool) {
+    for group in all.chunks(3) {
+        std::thread::scope(|s| {
+            let hs: Vec<_> = group
+                .iter()
+                .map(|&(v, bin)| s.spawn(move || check_version(v, bin, swiss)))
+                .collect();
+            for h in hs {
+                if let Err(e) = h.join() {
+                    std::panic::resume_unwind(e);
+                }
+            }
+        });
+    }
+}
+
 #[test]
 #[cfg_attr(miri, ignore)]
 fn check_and_get_on_every_classic_version() {
@@ -420,19 +504,30 @@ fn check_and_get_on_every_classic_version() {
         .zip(&bins)
         .map(|((v, _), b)| (*v, b.as_path()))
         .collect();
-    for group in all.chunks(3) {
-        std::thread::scope(|s| {
-            let hs: Vec<_> = group
-                .iter()
-                .map(|&(v, bin)| s.spawn(move || check_version(v, bin)))
-                .collect();
-            for h in hs {
-                if let Err(e) = h.join() {
-                    std::panic::resume_unwind(e);
-                }
-            }
-        });
-    }
+    check_versions(&all, false);
+}
+
+/// The Swiss-table builds (the ones `go_swiss.rs` makes): every intact map consistent, every
+/// key found along Go's probe sequence with Go's hash, H2 and first group, and each damaged
+/// map reported with exactly its one violation, at its place.
+#[test]
+#[cfg_attr(miri, ignore)]
+fn check_and_get_on_every_swiss_version() {
+    let specs: Vec<Spec> = SWISS.iter().map(|(v, x)| Spec::swiss(v, *x)).collect();
+    let bins = build_all(&specs);
+    let labels: Vec<String> = SWISS
+        .iter()
+        .map(|(v, x)| match x {
+            Some(x) => format!("{v} {x}"),
+            None => v.to_string(),
+        })
+        .collect();
+    let all: Vec<(&str, &Path)> = labels
+        .iter()
+        .zip(&bins)
+        .map(|(l, b)| (l.as_str(), b.as_path()))
+        .collect();
+    check_versions(&all, true);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -700,17 +795,74 @@ fn check_and_get_errors_and_nil_maps() {
     );
     drop(t);
 
-    // Swiss tables: not this map kind.
+    // A Swiss-table map by address, with --types (Go's group layout for the types), and
+    // a Swiss snapshot, which does not hold the process's hash keys.
     let t = Target::start(Command::new(&bins[3]));
     let p = t.pid().to_string();
-    fails2(
-        &run(&["check", "--pid", &p, "main.grow"], LIMIT),
-        &["check and get read Go's classic maps; this is a Swiss-table map"],
-        "a Swiss map",
+    let maps: Value = serde_json::from_str(
+        &run(
+            &["maps", "--pid", &p, "--format", "json", "main.wide"],
+            LIMIT,
+        )
+        .stdout,
+    )
+    .unwrap();
+    let hmap = maps["maps"][0]["hmap"].as_str().unwrap().to_string();
+    let out = run(
+        &[
+            "check",
+            "--pid",
+            &p,
+            "--addr",
+            &hmap,
+            "--types",
+            "uint64:string",
+        ],
+        LIMIT,
     );
-    fails2(
-        &run(&["get", "--pid", &p, "main.grow", "1"], LIMIT),
-        &["check and get read Go's classic maps; this is a Swiss-table map"],
-        "a Swiss map",
+    assert!(out.status.success(), "{}", out.stderr);
+    assert!(
+        out.stdout.contains(&format!(
+            "map is consistent ({} entries checked)",
+            maps["maps"][0]["count"]
+        )),
+        "{}",
+        out.stdout
     );
+    // main.wide holds k * 0x9e3779b97f4a7c15 for k from 0: key 0 is "w0".
+    let out = run(
+        &[
+            "get",
+            "--pid",
+            &p,
+            "--addr",
+            &hmap,
+            "--types",
+            "uint64:string",
+            "0",
+        ],
+        LIMIT,
+    );
+    assert!(
+        out.status.success()
+            && out.stdout.contains("found at t")
+            && out.stdout.contains(": \"w0\""),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    let dir = support::tmp_dir("check-swiss-snapshot");
+    let snap = dir.join("small.snap");
+    let s = snap.to_string_lossy().to_string();
+    let out = run(
+        &["dump", "--pid", &p, "main.small", "--save-snapshot", &s],
+        LIMIT,
+    );
+    assert!(out.status.success(), "{}", out.stderr);
+    fails2(
+        &run(&["check", &s], LIMIT),
+        &["Swiss-table map of a Go program", "hash keys", "--core"],
+        "a Swiss snapshot",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

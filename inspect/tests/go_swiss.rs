@@ -4,7 +4,8 @@
 //! the header's and tables' fields are the ones the program reads from its own memory, the
 //! text summary's per-table rows add up to those fields, the JSON follows
 //! `docs/swiss-dump.schema.json`, and gdb's `print` (gomap.py, with Go's runtime-gdb.py loaded
-//! too) lists exactly the program's entries. Then the errors a user meets on a Swiss map.
+//! too) lists exactly the program's entries, and `map-inspect check` finds every map
+//! consistent with Go's rules and hash. Then the errors a user meets on a Swiss map.
 //!
 //! The program is `tests/go-inspect`, built once per version (`support::goprog`).
 
@@ -312,6 +313,94 @@ fn check_source(src: &[&str], info: &Value, label: &str, version: &str, exp: Opt
     assert_eq!(r.tables.len(), 1, "{label}");
     assert_eq!(r.tables[0].number, 1, "{label}");
     assert_eq!(r.shown.filter, "table 1, group 2", "{label}");
+    check_consistent(src, info, label);
+}
+
+/// `map-inspect check` finds every map the program built consistent with Go's rules and
+/// hash (the runtime's, read from the process or core file), every entry checked.
+fn check_consistent(src: &[&str], info: &Value, label: &str) {
+    use map_inspect::check::{check_report, CheckOptions};
+    use map_inspect::dump::{DumpOptions, Source, Target};
+    let source = match src {
+        ["--pid", p] => Source::Process {
+            pid: p.parse().unwrap(),
+            go: true,
+        },
+        ["--core", c] => Source::Core(std::path::PathBuf::from(c)),
+        _ => unreachable!("{src:?}"),
+    };
+    for m in info["maps"].as_array().unwrap() {
+        if m["nil"].as_bool().unwrap() {
+            continue;
+        }
+        let expr = m["expr"].as_str().unwrap();
+        let o = CheckOptions {
+            map: DumpOptions {
+                source: source.clone(),
+                target: Some(Target::Var(expr.to_string())),
+                ..DumpOptions::default()
+            },
+            hashkey: None,
+            keys: Vec::new(),
+        };
+        let r = check_report(&o).unwrap_or_else(|e| panic!("{label}: check {expr}: {}", e.message));
+        assert!(r.consistent, "{label}: check {expr}: {:#?}", r.violations);
+        assert_eq!(
+            r.entries,
+            m["count"].as_u64().unwrap(),
+            "{label}: check {expr}"
+        );
+        assert!(
+            r.seed.starts_with("Map.seed = 0x"),
+            "{label}: check {expr}: {}",
+            r.seed
+        );
+        // get: every key of the maps of integer and string keys (a small map, one with a
+        // directory of several tables, one with tombstones), with its elem; a missing key is
+        // absent.
+        if !matches!(expr, "main.small" | "main.wide" | "main.tombs") {
+            continue;
+        }
+        let entries = entries_of(m);
+        let mut keys: Vec<String> = entries
+            .iter()
+            .map(|(k, _)| match k {
+                Value::String(s) => format!("{s:?}"),
+                other => other.to_string(),
+            })
+            .collect();
+        keys.push(
+            if expr == "main.wide" {
+                "3"
+            } else {
+                "\"absent\""
+            }
+            .to_string(),
+        );
+        let o = CheckOptions {
+            map: DumpOptions {
+                source: source.clone(),
+                target: Some(Target::Var(expr.to_string())),
+                ..DumpOptions::default()
+            },
+            hashkey: None,
+            keys,
+        };
+        let g = map_inspect::check::get_report(&o)
+            .unwrap_or_else(|e| panic!("{label}: get {expr}: {}", e.message));
+        assert_eq!(g.lookups.len(), entries.len() + 1, "{label}: get {expr}");
+        for (l, (_, elem)) in g.lookups.iter().zip(&entries) {
+            assert!(l.found, "{label}: get {expr} {}: {l:#?}", l.key);
+            assert_eq!(
+                l.elem_json.as_ref(),
+                Some(elem),
+                "{label}: get {expr} {}",
+                l.key
+            );
+        }
+        let last = g.lookups.last().unwrap();
+        assert!(!last.found, "{label}: get {expr} {}: {last:#?}", last.key);
+    }
 }
 
 /// A key that finds a gdb entry's candidates quickly (numbers and strings).

@@ -8,13 +8,14 @@
 //! type is hashed and compared is [`crate::program::keys::KeyPlan`].
 //!
 //! Each map implementation brings its rules as a [`MapRules`]: [`classic`] for Go's classic
-//! map (Go 1.19–1.25) and gomap; Swiss tables (Go 1.24+) slot in beside it.
+//! map (Go 1.19–1.25) and gomap; [`swiss`] for Go 1.24–1.27's Swiss tables.
 //!
 //! Exit status: `check` 0 when the map is consistent, 1 when it is not, 2 when the check
 //! cannot run (an unsupported key type, missing hash keys, memory that is not a map); `get`
 //! 0 for a clean lookup (found or absent), 2 when it cannot run.
 
 pub mod classic;
+pub mod swiss;
 
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -25,6 +26,9 @@ use gomap::layout::BucketLayout;
 
 use crate::decode::Limits;
 use crate::demo;
+use crate::dump::swiss::{
+    group_layout as swiss_group_layout, types_from_args as swiss_types_from_args,
+};
 use crate::dump::{
     assumed, check_go_size, check_types_agree, find_program, find_var, go_bucket_layout, limits,
     process_types, unsupported_failure, DumpOptions, Failure, Format, Origin, Outcome, Source,
@@ -33,11 +37,12 @@ use crate::dump::{
 use crate::program::dwarf::Type;
 use crate::program::hash::{self, RuntimeHash};
 use crate::program::keys::{self, KeyPlan, KeyType, KeyValue, Rules};
-use crate::program::layout::{MapImpl, MapLayout};
+use crate::program::layout::{MapImpl, MapLayout, SwissLayout};
 use crate::report::{LayoutInfo, SourceInfo, Types};
 use crate::source::{
     CoreReader, MemoryReader, ProcessReader, SnapshotFile, SnapshotKind, SnapshotReader,
 };
+use crate::swiss::GroupLayout;
 use crate::values::{TypedValue, ValueType};
 
 /// The `check` document's schema.
@@ -61,9 +66,13 @@ pub struct CheckOptions {
 /// One broken rule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
-    /// `bucket`, `tophash`, `duplicate`, `count`, `chain`, `evacuation`, `empty-rest`, `key`.
+    /// Classic maps: `bucket`, `tophash`, `duplicate`, `count`, `chain`, `evacuation`,
+    /// `empty-rest`, `key`. Swiss tables: `h2`, `table`, `probe`, `duplicate`, `used`,
+    /// `growth-left`, `empty`, `directory`, `ctrl`, `tombstone-possible`, `key`.
     pub kind: String,
-    /// The bucket (`main[3]`, `old[1]`, `heap#0`), when the violation has a place.
+    /// The bucket (`main[3]`, `old[1]`, `heap#0`), or for a Swiss map the group (`t0.g5`, as
+    /// `dump` names it; `small` for a small map's group) or the table (`t0`), when the
+    /// violation has a place.
     pub bucket: Option<String>,
     /// The slot in it.
     pub slot: Option<usize>,
@@ -144,7 +153,7 @@ pub struct CheckReport {
 pub struct SlotStep {
     /// The slot.
     pub slot: usize,
-    /// Its tophash byte (`0x9c`).
+    /// Its tophash byte (`0x9c`), or a Swiss map's control byte.
     pub tophash: String,
     /// What the lookup did: `tophash differs`, `EMPTY_REST: the search stops`, `key 17
     /// differs`, `key matches`.
@@ -154,7 +163,7 @@ pub struct SlotStep {
 /// One bucket (or group) visited during a lookup.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Visit {
-    /// Its name (`main[5]`, `old[2]`, `heap#0`).
+    /// Its name (`main[5]`, `old[2]`, `heap#0`; a Swiss map's group: `t0.g5`, `small`).
     pub bucket: String,
     /// Its address.
     pub addr: String,
@@ -170,9 +179,10 @@ pub struct Lookup {
     /// Its hash (`null` for a key holding a NaN, which Go hashes randomly).
     pub hash: Option<String>,
     /// The first bucket the lookup reads (`main[5]`, or `old[2]` while that old bucket is
-    /// not evacuated).
+    /// not evacuated); for a Swiss map the first group of the probe sequence (`t0.g5`, or
+    /// `small`).
     pub bucket: Option<String>,
-    /// The tophash searched for.
+    /// The tophash searched for; for a Swiss map, H2 (`hash & 0x7f`).
     pub tophash: Option<String>,
     /// How the bucket was chosen, step by step.
     pub steps: Vec<String>,
@@ -223,8 +233,10 @@ pub struct MapUnderTest<'a> {
     pub what: String,
     /// Key and elem types (to show keys and elems).
     pub types: Types,
-    /// The bucket layout.
-    pub bucket: BucketLayout,
+    /// The bucket layout (classic maps).
+    pub bucket: Option<BucketLayout>,
+    /// The group layout (Swiss-table maps).
+    pub group: Option<GroupLayout>,
     /// The Go version and map layout (gomap's for gomap maps).
     pub layout: MapLayout,
     /// How keys are hashed and compared.
@@ -267,26 +279,27 @@ pub trait MapRules {
     ) -> Result<(Vec<Lookup>, Vec<String>, String), Failure>;
 }
 
-/// `check` and `get` on a Swiss-table map: not implemented by this build (exit status 2).
-fn swiss_not_checked(layout: &MapLayout) -> Failure {
-    Failure {
-        message: format!(
-            "check and get read Go's classic maps; this is a Swiss-table map ({}; from {})",
-            layout.describe(),
-            layout.found_in
-        ),
-        code: 2,
-    }
-}
-
 /// The rules for a layout.
 fn rules_for(m: &MapUnderTest<'_>) -> Result<Box<dyn MapRules>, Failure> {
     match &m.layout.imp {
-        MapImpl::Classic(c) => Ok(Box::new(classic::Classic {
-            layout: c.clone(),
-            bucket: m.bucket,
-        })),
-        MapImpl::Swiss(_) => Err(swiss_not_checked(&m.layout)),
+        MapImpl::Classic(c) => {
+            let bucket = m.bucket.ok_or_else(|| {
+                m.cannot("a classic map needs its bucket layout, which was not found")
+            })?;
+            Ok(Box::new(classic::Classic {
+                layout: c.clone(),
+                bucket,
+            }))
+        }
+        MapImpl::Swiss(sw) => {
+            let group = m.group.clone().ok_or_else(|| {
+                m.cannot("a Swiss-table map needs its group layout, which was not found")
+            })?;
+            Ok(Box::new(swiss::Swiss {
+                layout: sw.clone(),
+                group,
+            }))
+        }
         MapImpl::Unsupported(_) => Err(unsupported_failure(&m.layout)),
     }
 }
@@ -612,14 +625,6 @@ fn with_map<T>(
                 Err(msg) => msg,
                 Ok(e) => format!("{name}: {e}"),
             })?;
-            let hashkey = o.hashkey.ok_or_else(|| Failure {
-                message: format!(
-                    "{name}: a snapshot does not record its map's hashkey, which the check \
-                     needs to hash the keys: give it with --hashkey (GoHasher::hashkey() of the \
-                     map's hasher; gomap::hash::process_hashkey() for GoHasher::new())"
-                ),
-                code: 2,
-            })?;
             let (layout, pointer_free) = match snap.kind {
                 SnapshotKind::Classic {
                     layout,
@@ -628,13 +633,23 @@ fn with_map<T>(
                 SnapshotKind::Swiss { .. } => {
                     return Err(Failure {
                         message: format!(
-                            "{name}: check and get read Go's classic maps; this snapshot holds a \
-                             Swiss-table map"
+                            "{name}: this snapshot holds a Swiss-table map of a Go program, and a \
+                             snapshot does not record the process's hash keys \
+                             (runtime.aeskeysched, runtime.hashkey) that check and get need: run \
+                             them on the process (--pid) or on a core file (--core)"
                         ),
                         code: 2,
                     })
                 }
             };
+            let hashkey = o.hashkey.ok_or_else(|| Failure {
+                message: format!(
+                    "{name}: a snapshot does not record its map's hashkey, which the check \
+                     needs to hash the keys: give it with --hashkey (GoHasher::hashkey() of the \
+                     map's hasher; gomap::hash::process_hashkey() for GoHasher::new())"
+                ),
+                code: 2,
+            })?;
             let types = Types {
                 key: ValueType::from_snapshot_name(&snap.key_type, layout.key_size),
                 elem: ValueType::from_snapshot_name(&snap.elem_type, layout.elem_size),
@@ -693,7 +708,8 @@ fn gomap_map<'a>(
         hmap,
         what,
         types,
-        bucket,
+        bucket: Some(bucket),
+        group: None,
         layout: MapLayout::gomap(),
         plan,
         hash,
@@ -718,12 +734,14 @@ fn program_map<R: MemoryReader, T>(
         process_types(d, go_hint)?;
     }
     let t = find_program(d, &origin, exe_hint, go_hint)?;
-    match t.layout.imp {
-        MapImpl::Swiss(_) => return Err(swiss_not_checked(&t.layout)),
+    let swiss_layout = match &t.layout.imp {
         MapImpl::Unsupported(_) => return Err(unsupported_failure(&t.layout)),
-        MapImpl::Classic(_) => {}
-    }
-    t.layout.classic().map_err(Failure::from)?;
+        MapImpl::Swiss(sw) => Some(sw.clone()),
+        MapImpl::Classic(_) => {
+            t.layout.classic().map_err(Failure::from)?;
+            None
+        }
+    };
     let who = origin.name();
     let with_layout = |mut e: Failure| {
         if t.go && !e.message.contains("(assumed") {
@@ -731,7 +749,8 @@ fn program_map<R: MemoryReader, T>(
         }
         e
     };
-    let (hmap, what, types, bl) = match &d.target {
+    // The layout of the map's memory: a classic map's buckets, or a Swiss map's groups.
+    let (hmap, what, types, bl, gl) = match &d.target {
         None => {
             return Err(format!(
             "which map? Name a variable (`map-inspect maps --{} ...` lists them), or give --addr",
@@ -761,17 +780,38 @@ fn program_map<R: MemoryReader, T>(
                         check_types_agree(g, k, v, &found.what)
                             .map_err(|e| with_layout(e.into()))?;
                     }
-                    let bl = go_bucket_layout(k, v);
+                    let (bl, gl) = match &swiss_layout {
+                        None => (Some(go_bucket_layout(k, v)), None),
+                        Some(sw) => {
+                            let dw = prog
+                                .require_dwarf(&format!("checking {}", found.what))
+                                .map_err(|e| with_layout(e.into()))?;
+                            let (gl, _) = swiss_group_layout(
+                                prog,
+                                dw,
+                                r,
+                                sw,
+                                found.header,
+                                k,
+                                v,
+                                found.runtime_type,
+                            )
+                            .map_err(|e| with_layout(e.into()))?;
+                            (None, Some(gl))
+                        }
+                    };
                     let tv = |ty: &Rc<Type>| {
                         ValueType::Typed(TypedValue {
                             ty: ty.clone(),
                             prog: prog.clone(),
                         })
                     };
-                    let pf = !(bl.indirect_key
-                        || bl.indirect_elem
-                        || k.has_pointers()
-                        || v.has_pointers());
+                    let indirect = match (&bl, &gl) {
+                        (Some(b), _) => b.indirect_key || b.indirect_elem,
+                        (_, Some(g)) => g.indirect_key || g.indirect_elem,
+                        _ => false,
+                    };
+                    let pf = !(indirect || k.has_pointers() || v.has_pointers());
                     (
                         found.hmap,
                         found.what,
@@ -781,6 +821,7 @@ fn program_map<R: MemoryReader, T>(
                             pointer_free: Some(pf),
                         },
                         bl,
+                        gl,
                     )
                 }
                 (None, _) => {
@@ -792,14 +833,16 @@ fn program_map<R: MemoryReader, T>(
                                 .into(),
                         ));
                     }
-                    let (types, bl) = process_types(d, true).map_err(|e| with_layout(e.into()))?;
-                    (found.hmap, found.what, types, bl)
+                    let (types, bl, gl) =
+                        types_of_args(d, true, &swiss_layout).map_err(|e| with_layout(e.into()))?;
+                    (found.hmap, found.what, types, bl, gl)
                 }
             }
         }
         Some(Target::Addr(a)) => {
-            let (types, bl) = process_types(d, t.go)?;
-            (*a, format!("--addr {a:#x}"), types, bl)
+            let (types, bl, gl) =
+                types_of_args(d, t.go, &swiss_layout).map_err(|e| with_layout(e.into()))?;
+            (*a, format!("--addr {a:#x}"), types, bl, gl)
         }
     };
     let kt = KeyType::from_value_type(&types.key);
@@ -876,6 +919,7 @@ fn program_map<R: MemoryReader, T>(
         what,
         types,
         bucket: bl,
+        group: gl,
         layout: t.layout.clone(),
         plan,
         hash,
@@ -884,6 +928,26 @@ fn program_map<R: MemoryReader, T>(
         go: t.go,
     };
     f(&m).map_err(with_layout)
+}
+
+/// The types `--types` gives, and the layout of the map's memory for them: a classic map's
+/// buckets, or a Swiss map's groups (Go's group layout rules for those types).
+#[allow(clippy::type_complexity)]
+fn types_of_args(
+    d: &DumpOptions,
+    go: bool,
+    swiss: &Option<SwissLayout>,
+) -> Result<(Types, Option<BucketLayout>, Option<GroupLayout>), String> {
+    match swiss {
+        None => {
+            let (types, bl) = process_types(d, go)?;
+            Ok((types, Some(bl), None))
+        }
+        Some(sw) => {
+            let (types, gl) = swiss_types_from_args(d, sw)?;
+            Ok((types, None, Some(gl)))
+        }
+    }
 }
 
 fn source_info(origin: &Origin) -> SourceInfo {

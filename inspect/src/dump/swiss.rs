@@ -52,7 +52,7 @@ fn swiss_filter(o: &DumpOptions) -> SwissFilter {
 /// `GOEXPERIMENT` and, when DWARF describes it, against the runtime's map type descriptor
 /// (whose description is returned).
 #[allow(clippy::too_many_arguments)]
-fn group_layout<R: MemoryReader + ?Sized>(
+pub(crate) fn group_layout<R: MemoryReader + ?Sized>(
     prog: &Program,
     d: &GoDwarf,
     r: &R,
@@ -112,7 +112,10 @@ fn group_layout<R: MemoryReader + ?Sized>(
 
 /// Types and group layout from `--types` (a map found by address, or by a symbol without
 /// DWARF): Go's group layout rules for those types.
-fn types_from_args(o: &DumpOptions, sw: &SwissLayout) -> Result<(Types, GroupLayout), String> {
+pub(crate) fn types_from_args(
+    o: &DumpOptions,
+    sw: &SwissLayout,
+) -> Result<(Types, GroupLayout), String> {
     if o.key_size.is_some() || o.elem_size.is_some() {
         return Err(
             "--key-size/--elem-size cannot place a Swiss group's slots (where each key and elem \
