@@ -2,7 +2,6 @@
 //! mapped (an address-space limit, a file system without mmap).
 
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// An open file, mapped when possible.
@@ -86,7 +85,7 @@ impl FileData {
                 buf.copy_from_slice(&m[off as usize..off as usize + buf.len()]);
                 Ok(())
             }
-            None => self.file.read_exact_at(buf, off),
+            None => read_exact_at(&self.file, buf, off),
         }
     }
 
@@ -102,4 +101,34 @@ impl FileData {
         self.read_at(off, &mut v)?;
         Ok(v)
     }
+}
+
+/// Reads exactly `buf.len()` bytes at offset `off` of `file`, without moving a shared cursor
+/// (`pread` on Unix, `ReadFile` with an offset on Windows).
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], off: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, off)
+}
+
+/// Reads exactly `buf.len()` bytes at offset `off` of `file`, without moving a shared cursor
+/// (`pread` on Unix, `ReadFile` with an offset on Windows).
+#[cfg(windows)]
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut off: u64) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_read(file, buf, off) {
+            Ok(0) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the file ended before the bytes asked for",
+                ))
+            }
+            Ok(n) => {
+                buf = &mut buf[n..];
+                off += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }

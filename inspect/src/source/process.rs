@@ -7,9 +7,23 @@ pub struct ProcessReader {
     pid: i32,
 }
 
+/// What a build for another operating system says when asked for a live process.
+#[cfg(not(target_os = "linux"))]
+const LINUX_ONLY: &str = "reading a live process needs Linux (process_vm_readv); on this \
+    system, read a core file (--core) or a snapshot instead";
+
 impl ProcessReader {
     /// A reader for process `pid`. Fails at once, with a hint, if the process does not exist
     /// or cannot be read.
+    #[cfg(not(target_os = "linux"))]
+    pub fn new(pid: i32) -> Result<Self, String> {
+        let _ = pid;
+        Err(LINUX_ONLY.into())
+    }
+
+    /// A reader for process `pid`. Fails at once, with a hint, if the process does not exist
+    /// or cannot be read.
+    #[cfg(target_os = "linux")]
     pub fn new(pid: i32) -> Result<Self, String> {
         if pid <= 0 {
             return Err(format!("invalid pid {pid}: a pid is a positive number"));
@@ -35,6 +49,16 @@ impl ProcessReader {
 }
 
 impl MemoryReader for ProcessReader {
+    #[cfg(not(target_os = "linux"))]
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), ReadError> {
+        Err(ReadError {
+            addr,
+            len: buf.len(),
+            reason: LINUX_ONLY.into(),
+        })
+    }
+
+    #[cfg(target_os = "linux")]
     fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), ReadError> {
         if buf.is_empty() {
             return Ok(());
@@ -109,9 +133,11 @@ pub const NOT_MAPPED: &str = "the address is not mapped in that process";
 pub const PROCESS_CHUNK: usize = 1 << 20;
 
 /// `CAP_SYS_PTRACE`'s bit in the capability sets.
+#[cfg(target_os = "linux")]
 const CAP_SYS_PTRACE: u32 = 19;
 
 /// A field of `/proc/PID/status` (`Uid:`, `CapEff:`).
+#[cfg(target_os = "linux")]
 fn status_field(pid: &str, name: &str) -> Option<String> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     s.lines()
@@ -121,6 +147,14 @@ fn status_field(pid: &str, name: &str) -> Option<String> {
 
 /// Why the kernel refused to let this process read `pid`'s memory: which rule (user ids,
 /// the target's dumpable flag, capabilities, Yama's `ptrace_scope`), and what to do about it.
+#[cfg(not(target_os = "linux"))]
+pub fn permission_diagnosis(pid: i32) -> String {
+    format!("cannot read process {pid}: {LINUX_ONLY}")
+}
+
+/// Why the kernel refused to let this process read `pid`'s memory: which rule (user ids,
+/// the target's dumpable flag, capabilities, Yama's `ptrace_scope`), and what to do about it.
+#[cfg(target_os = "linux")]
 pub fn permission_diagnosis(pid: i32) -> String {
     let target = pid.to_string();
     let yama = std::fs::read_to_string("/proc/sys/kernel/yama/ptrace_scope")
