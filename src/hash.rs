@@ -54,11 +54,21 @@ fn r8(p: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(b)
 }
 
-/// Go's `memhashFallback(p, seed, len(p))` with `hashkey[0] = hashkey`.
+/// Go's `memhashFallback(p, seed, len(p))` with `hashkey[0] = hashkey` (Go 1.19–1.22).
 #[inline]
 pub fn memhash(p: &[u8], seed: u64, hashkey: u64) -> u64 {
+    memhash_keys(p, seed, &[hashkey ^ M1, M2, M3, M4])
+}
+
+/// Go 1.23+'s `memhashFallback(p, seed, len(p))`, keyed by the whole `runtime.hashkey` array.
+///
+/// Go 1.23 (commits ef2f3391 and 35c61939) replaced the constants m1–m4 of the older fallback
+/// with `hashkey[0..4]`: the older hash is this one with `[hashkey[0] ^ M1, M2, M3, M4]`, which
+/// is how [`memhash`] computes it.
+#[inline]
+pub fn memhash_keys(p: &[u8], seed: u64, k: &[u64; 4]) -> u64 {
     let s = p.len();
-    let mut seed = seed ^ hashkey ^ M1;
+    let mut seed = seed ^ k[0];
     let (a, b);
     if s == 0 {
         return seed;
@@ -84,36 +94,48 @@ pub fn memhash(p: &[u8], seed: u64, hashkey: u64) -> u64 {
             let mut seed1 = seed;
             let mut seed2 = seed;
             while l > 48 {
-                seed = mix(r8(p, o) ^ M2, r8(p, o + 8) ^ seed);
-                seed1 = mix(r8(p, o + 16) ^ M3, r8(p, o + 24) ^ seed1);
-                seed2 = mix(r8(p, o + 32) ^ M4, r8(p, o + 40) ^ seed2);
+                seed = mix(r8(p, o) ^ k[1], r8(p, o + 8) ^ seed);
+                seed1 = mix(r8(p, o + 16) ^ k[2], r8(p, o + 24) ^ seed1);
+                seed2 = mix(r8(p, o + 32) ^ k[3], r8(p, o + 40) ^ seed2);
                 o += 48;
                 l -= 48;
             }
             seed ^= seed1 ^ seed2;
         }
         while l > 16 {
-            seed = mix(r8(p, o) ^ M2, r8(p, o + 8) ^ seed);
+            seed = mix(r8(p, o) ^ k[1], r8(p, o + 8) ^ seed);
             o += 16;
             l -= 16;
         }
         a = r8(p, o + l - 16);
         b = r8(p, o + l - 8);
     }
-    mix(M5 ^ s as u64, mix(a ^ M2, b ^ seed))
+    mix(M5 ^ s as u64, mix(a ^ k[1], b ^ seed))
 }
 
 /// Go's `memhash32Fallback`: the hash of a 4-byte key (equal to `memhash` of its 4 bytes).
 #[inline(always)]
 pub const fn memhash32(x: u32, seed: u64, hashkey: u64) -> u64 {
+    memhash32_keys(x, seed, &[hashkey ^ M1, M2, M3, M4])
+}
+
+/// Go 1.23+'s `memhash32Fallback`, keyed by the whole `runtime.hashkey` array.
+#[inline(always)]
+pub const fn memhash32_keys(x: u32, seed: u64, k: &[u64; 4]) -> u64 {
     let a = x as u64;
-    mix(M5 ^ 4, mix(a ^ M2, a ^ seed ^ hashkey ^ M1))
+    mix(M5 ^ 4, mix(a ^ k[1], a ^ seed ^ k[0]))
 }
 
 /// Go's `memhash64Fallback`: the hash of an 8-byte key (equal to `memhash` of its 8 bytes).
 #[inline(always)]
 pub const fn memhash64(x: u64, seed: u64, hashkey: u64) -> u64 {
-    mix(M5 ^ 8, mix(x ^ M2, x ^ seed ^ hashkey ^ M1))
+    memhash64_keys(x, seed, &[hashkey ^ M1, M2, M3, M4])
+}
+
+/// Go 1.23+'s `memhash64Fallback`, keyed by the whole `runtime.hashkey` array.
+#[inline(always)]
+pub const fn memhash64_keys(x: u64, seed: u64, k: &[u64; 4]) -> u64 {
+    mix(M5 ^ 8, mix(x ^ k[1], x ^ seed ^ k[0]))
 }
 
 /// Go's `strhashFallback`: `memhash` of the string's bytes.
