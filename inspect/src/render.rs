@@ -73,7 +73,7 @@ impl Region {
 }
 
 /// The region of byte `off` of a bucket.
-fn region_at(m: &MapInfo, off: usize) -> Region {
+pub(crate) fn region_at(m: &MapInfo, off: usize) -> Region {
     let keys_end = DATA_OFFSET + BUCKET_CNT * m.keysize;
     let elems_end = keys_end + BUCKET_CNT * m.elemsize;
     if off < DATA_OFFSET {
@@ -95,7 +95,7 @@ fn labels(m: &MapInfo, start: usize, end: usize) -> String {
 }
 
 /// Labels of the regions `region_at` gives in `[start, end)`.
-fn labels_by(region_at: &dyn Fn(usize) -> Region, start: usize, end: usize) -> String {
+pub(crate) fn labels_by(region_at: &dyn Fn(usize) -> Region, start: usize, end: usize) -> String {
     let mut regions: Vec<Region> = Vec::new();
     for off in start..end {
         let r = region_at(off);
@@ -250,7 +250,7 @@ fn is_sentinel(b: &BucketInfo) -> bool {
 }
 
 /// A bucket's title line.
-fn bucket_title(r: &Report, b: &BucketInfo) -> String {
+pub(crate) fn bucket_title(r: &Report, b: &BucketInfo) -> String {
     let nold = r.summary.noldbuckets;
     let chain_of = |b: &BucketInfo| {
         b.chain

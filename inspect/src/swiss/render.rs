@@ -13,7 +13,7 @@ use super::report::{load_limit_text, GroupInfo, SwissReport, TableInfo};
 use super::GroupLayout;
 
 /// The region of byte `off` of a group.
-fn region_at(g: &GroupLayout, off: usize) -> Region {
+pub(crate) fn region_at(g: &GroupLayout, off: usize) -> Region {
     if off < 8 {
         return Region::Ctrl;
     }
