@@ -125,17 +125,19 @@
 
   let huge = false;
   const drawClassic = st => {
-    const nb = st.rows.concat(st.old || []).reduce((a, r) => a + r.b.length, 0);
+    st.rows = st.rows || [];
+    st.old = st.old || [];
+    const nb = st.rows.concat(st.old).reduce((a, r) => a + r.b.length, 0);
     huge = nb > 4096;
     grid.className = huge ? 'huge' : nb > 1024 ? 'big' : '';
     const heads = st.rows.filter(r => r.k !== 'p'), pre = st.rows.filter(r => r.k === 'p');
     const used = (st.used || []).length ? '<div class=used>in use: ' + st.used.map(([b, h]) =>
       '<a href="#' + idOf(h) + '">' + esc(b) + '</a> in the chain of ' + esc(h)).join('; ') + '</div>' : '';
     const preTitle = pre.length || used ? '<h4>preallocated overflow buckets (allocated with the array)</h4>' + used : '';
-    const growing = (st.old || []).length > 0;
+    const growing = st.old.length > 0;
     const oldTitle = '<h3>oldbuckets: ' + st.nold + ', ' + (st.same ? 'same-size' : 'doubling') + ' grow in progress</h3>';
     const newTitle = '<h3>buckets: ' + st.nb + ' bucket' + (st.nb === 1 ? '' : 's') + '</h3>';
-    const nev = st.old ? st.old.findIndex(r => { const m = /^old\[(\d+)\]$/.exec(D.pool[r.b[0]].id); return m && +m[1] >= st.nev; }) : -1;
+    const nev = st.old.findIndex(r => { const m = /^old\[(\d+)\]$/.exec(D.pool[r.b[0]].id); return m && +m[1] >= st.nev; });
     const nevText = 'nevacuate = ' + st.nev + (nev >= 0 ? ': every old bucket above this line is evacuated' : '');
     if (!st.rows.length && !growing) { grid.innerHTML = '<p>no buckets: the map has no bucket array yet</p>'; return; }
     if (huge) {
@@ -190,6 +192,7 @@
     svg.innerHTML = h;
   };
   const drawSwiss = st => {
+    st.tables = st.tables || [];
     const n = st.tables.reduce((a, t) => a + t.b.length, 0);
     huge = n > 4096;
     grid.className = huge ? 'huge' : n > 1024 ? 'big' : '';
@@ -289,6 +292,7 @@
     if (row) links(row);
   };
   grid.addEventListener('click', e => {
+    tipEl.hidden = true;
     if (e.target.tagName === 'CANVAS') {
       const cv = canvases.find(c => c.el === e.target), h = cv && hit(cv, e);
       if (h) open(h.pi, null, cv, h.t);
