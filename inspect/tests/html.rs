@@ -267,6 +267,43 @@ fn demo_page_draws_every_entry_and_the_grow() {
         Value::Bool(true)
     );
     assert_quiet(&mut b, "demo");
+
+    // The options that select buckets select what the page draws; a map with no bucket
+    // array yet draws without error.
+    let old_buckets = r
+        .buckets
+        .iter()
+        .filter(|x| {
+            x.array == "oldbuckets" || x.chain.as_deref().is_some_and(|c| c.starts_with("old"))
+        })
+        .count();
+    for (args, cells) in [
+        (vec!["--at-op", "0"], 0),
+        (vec!["--old"], 8 * old_buckets),
+        (vec!["--max-buckets", "3"], 24),
+        (vec!["--no-hex"], 8 * r.buckets.len()),
+    ] {
+        let p = s(&d.join("variant.html"));
+        let mut a = vec!["dump", "--format", "html", "-o", p.as_str()];
+        a.extend(&args);
+        run_ok(&a);
+        b.open(Path::new(&p));
+        let n = b.eval("document.querySelectorAll('#grid .c').length");
+        assert_eq!(n, Value::from(cells), "{args:?}");
+        if args == ["--at-op", "0"] {
+            let t = b.eval("document.getElementById('grid').innerText");
+            assert!(t.as_str().unwrap().contains("no bucket array yet"), "{t}");
+        }
+        if args == ["--no-hex"] {
+            b.click_on("#grid .b", None);
+            let t = b.wait_for("document.querySelector('#detail:not([hidden])')?.innerText");
+            assert!(t
+                .as_str()
+                .unwrap()
+                .contains("the bytes were left out (--no-hex)"));
+        }
+        assert_quiet(&mut b, &format!("{args:?}"));
+    }
 }
 
 /// The Go program's maps, live: the page of each Swiss map holds exactly its used entries
@@ -448,19 +485,24 @@ fn replay_page_steps_through_every_dump_of_the_grow() {
     let (hashkey, hash0) = (0x2545_f491_4f6c_dd1d_u64, 0xcb3d_aafa_u32);
     let d = dir("replay");
     let page = d.join("grow.html");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/grow.script");
-    run_ok(&[
-        "replay",
-        &s(&script),
-        "--hashkey",
-        &format!("{hashkey:#x}"),
-        "--hash0",
-        &format!("{hash0:#x}"),
-        "--format",
-        "html",
-        "-o",
-        &s(&page),
-    ]);
+    // Run from the repository, with the script's path as a user types it.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let script = root.join("examples/grow.script");
+    let out = Command::new(support::bin())
+        .current_dir(&root)
+        .args(["replay", "examples/grow.script", "--hashkey"])
+        .arg(format!("{hashkey:#x}"))
+        .arg("--hash0")
+        .arg(format!("{hash0:#x}"))
+        .args(["--format", "html", "-o"])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_self_contained(&std::fs::read_to_string(&page).unwrap(), "replay");
     let (reports, lines) = grow_reports(hashkey, hash0);
     let n = reports.len();
