@@ -245,7 +245,7 @@ pub(crate) fn pad(s: &str, width: usize) -> String {
 
 /// The last preallocated bucket of an array points back to the array's bucket 0: a sentinel
 /// that marks the end of the preallocated buckets, not a chain link.
-fn is_sentinel(b: &BucketInfo) -> bool {
+pub(crate) fn is_sentinel(b: &BucketInfo) -> bool {
     b.kind == "preallocated" && b.chain.is_none() && (b.next == "main[0]" || b.next == "old[0]")
 }
 

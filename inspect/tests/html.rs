@@ -709,6 +709,15 @@ fn markup_in_keys_and_labels_stays_text() {
         label.as_str().unwrap().contains("</script><script>"),
         "{label}"
     );
+    // A script without a dump: a page that says so.
+    let none = d.join("none.script");
+    std::fs::write(&none, "map uint8 uint8\ninsert 1 1\n").unwrap();
+    let npage = d.join("none.html");
+    run_ok(&["replay", &s(&none), "--format", "html", "-o", &s(&npage)]);
+    b.open(&npage);
+    let t = b.eval("document.getElementById('grid').textContent");
+    assert!(t.as_str().unwrap().contains("no dump"), "{t}");
+    assert_quiet(&mut b, "no dump");
 }
 
 /// Go's quoting of a string, as the dump prints keys (enough for the test's strings).

@@ -151,8 +151,6 @@ struct Step {
     /// Swiss: the tables (a small map: one row of its group).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tables: Vec<Row>,
-    /// Live entries (classic count, Swiss used), for the page's own check.
-    count: u64,
 }
 
 /// The page data: what the script draws.
@@ -315,7 +313,6 @@ fn classic_step(r: &Report, pool: &mut Pool, prev: Option<&Memory>) -> Step {
         nold: r.summary.noldbuckets,
         nev: r.summary.nevacuate,
         same: r.summary.same_size_grow,
-        count: r.header.count,
         ..Step::default()
     };
     let next_overflow = r.extra.as_ref().map(|e| e.next_overflow_bucket.clone());
@@ -380,10 +377,7 @@ fn classic_step(r: &Report, pool: &mut Pool, prev: Option<&Memory>) -> Step {
                 if next_overflow.as_deref() == Some(b.id.as_str()) && b.array == "buckets" {
                     t.push("← extra.nextOverflow".into());
                 }
-                if b.kind == "preallocated"
-                    && b.chain.is_none()
-                    && (b.next == "main[0]" || b.next == "old[0]")
-                {
+                if render::is_sentinel(b) {
                     t.push(format!("the sentinel: overflow → {}", b.next));
                 }
                 row.t = t.join("; ");
@@ -441,10 +435,7 @@ fn memory_of(r: &Report) -> Memory {
 }
 
 fn swiss_step(r: &SwissReport, pool: &mut Pool) -> Step {
-    let mut step = Step {
-        count: r.header.used,
-        ..Step::default()
-    };
+    let mut step = Step::default();
     if r.header.small {
         for g in &r.groups {
             step.tables.push(Row {

@@ -26,6 +26,11 @@
     return;
   }
   const classic = D.kind === 'classic';
+  if (!D.steps.length) {
+    grid.textContent = 'Nothing to draw: the replay recorded no dump.';
+    document.body.dataset.ready = performance.now().toFixed(0);
+    return;
+  }
   const idOf = id => 'r-' + id.replace(/[^A-Za-z0-9]/g, '-');
   const tip = (p, i) => {
     const s = p.s[i], k = p.k[i];
@@ -315,9 +320,11 @@
   const prev = $('#prev'), next = $('#next');
   if (prev) prev.addEventListener('click', () => show(cur - 1));
   if (next) next.addEventListener('click', () => show(cur + 1));
+  const many = D.steps.length > 1;
   document.addEventListener('keydown', e => {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
     if (e.key === 'Escape') closeDetail();
+    else if (!many) return;
     else if (e.key === 'ArrowLeft') show(cur - 1);
     else if (e.key === 'ArrowRight') show(cur + 1);
     else if (e.key === 'Home') show(0);
