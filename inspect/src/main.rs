@@ -31,11 +31,14 @@ file.",
   map-inspect dump                                  the demo: a map stopped mid-grow
   map-inspect dump --types string:int64 --keys 100  the demo with other types and sizes
   map-inspect dump map.snap --bucket 3              bucket 3 of a snapshot, with its chain
+  map-inspect dump --format html -o map.html        the demo as a picture, to open in a browser
   map-inspect maps --pid 4242                       the map variables of a Go program
   map-inspect dump --pid 4242 main.cache            one of them, by name
   map-inspect dump --core core.4242 main.cache --table 1 --group 3
                                                     one group of a Swiss map in a core file
   map-inspect replay examples/grow.script           Go's map memory after a script, as JSON
+  map-inspect replay examples/grow.script --format html -o grow.html
+                                                    ... as pictures, with a stepper
   map-inspect check --pid 4242 main.cache           is the map right, by Go's own rules and hash?
   map-inspect get --core core.4242 main.byID 17      look a key up as the Go runtime would
 
@@ -63,6 +66,8 @@ enum Command {
     ///   map-inspect dump --types uint64:string --keys 200 --deletes 20
     ///   map-inspect dump --save-snapshot demo.snap       ... and keep it in a file
     ///   map-inspect dump demo.snap --format json         a snapshot, as JSON
+    ///   map-inspect dump --pid 4242 main.cache --format html -o cache.html
+    ///                                                    a Go map as a picture
     ///   map-inspect dump --pid 4242 --addr 0x7ffd5a1c2e40 --types u64:u64
     ///                                                    a gomap map in a Rust process
     ///   map-inspect dump --go --pid 4242 --addr 0xc000076000 --key-size 8 --elem-size 16
