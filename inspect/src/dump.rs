@@ -70,6 +70,8 @@ pub enum Format {
     Text,
     /// JSON (`gomap-dump/1`, `gomap-maps/1`).
     Json,
+    /// One self-contained HTML page (`dump` only).
+    Html,
 }
 
 /// Everything `dump` needs.
@@ -200,6 +202,7 @@ pub fn run(o: &DumpOptions) -> Result<Outcome, Failure> {
             let text = match o.format {
                 Format::Json => serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?,
                 Format::Text => crate::swiss::render::render(&r, Style { color: o.color }),
+                Format::Html => crate::html::swiss_page(&r),
             };
             return Ok(Outcome { text, unclean });
         }
@@ -210,6 +213,7 @@ pub fn run(o: &DumpOptions) -> Result<Outcome, Failure> {
                         serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?
                     }
                     Format::Text => text,
+                    Format::Html => crate::html::text_page("a nil map", &text),
                 },
                 unclean: None,
             })
@@ -228,6 +232,7 @@ pub fn run(o: &DumpOptions) -> Result<Outcome, Failure> {
     let text = match o.format {
         Format::Json => serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?,
         Format::Text => render::render(&r, Style { color: o.color }),
+        Format::Html => crate::html::dump_page(&r),
     };
     Ok(Outcome { text, unclean })
 }
@@ -1211,6 +1216,7 @@ fn maps_of<R: MemoryReader + ?Sized>(
     let text = match o.format {
         Format::Json => serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?,
         Format::Text => render_maps(&doc),
+        Format::Html => return Err("maps has no HTML output (dump has one)".into()),
     };
     Ok(Outcome {
         text,

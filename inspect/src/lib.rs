@@ -19,6 +19,7 @@ pub mod check;
 pub mod decode;
 pub mod demo;
 pub mod dump;
+pub mod html;
 pub mod program;
 pub mod render;
 pub mod replay;

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use map_inspect::check::{self, CheckOptions};
 use map_inspect::demo::DemoOptions;
 use map_inspect::dump::{self, DumpOptions, Failure, Format, MapsOptions, Source, Target};
+use map_inspect::render::Style;
 use map_inspect::report::{Arrays, Filter};
 use map_inspect::{replay, script};
 
@@ -30,11 +31,14 @@ file.",
   map-inspect dump                                  the demo: a map stopped mid-grow
   map-inspect dump --types string:int64 --keys 100  the demo with other types and sizes
   map-inspect dump map.snap --bucket 3              bucket 3 of a snapshot, with its chain
+  map-inspect dump --format html -o map.html        the demo as a picture, to open in a browser
   map-inspect maps --pid 4242                       the map variables of a Go program
   map-inspect dump --pid 4242 main.cache            one of them, by name
   map-inspect dump --core core.4242 main.cache --table 1 --group 3
                                                     one group of a Swiss map in a core file
   map-inspect replay examples/grow.script           Go's map memory after a script, as JSON
+  map-inspect replay examples/grow.script --format html -o grow.html
+                                                    ... as pictures, with a stepper
   map-inspect check --pid 4242 main.cache           is the map right, by Go's own rules and hash?
   map-inspect get --core core.4242 main.byID 17      look a key up as the Go runtime would
 
@@ -62,6 +66,8 @@ enum Command {
     ///   map-inspect dump --types uint64:string --keys 200 --deletes 20
     ///   map-inspect dump --save-snapshot demo.snap       ... and keep it in a file
     ///   map-inspect dump demo.snap --format json         a snapshot, as JSON
+    ///   map-inspect dump --pid 4242 main.cache --format html -o cache.html
+    ///                                                    a Go map as a picture
     ///   map-inspect dump --pid 4242 --addr 0x7ffd5a1c2e40 --types u64:u64
     ///                                                    a gomap map in a Rust process
     ///   map-inspect dump --go --pid 4242 --addr 0xc000076000 --key-size 8 --elem-size 16
@@ -121,28 +127,101 @@ enum Command {
     ///   map-inspect get map.snap 42 --hashkey 0x2545f4914f6cdd1d
     #[command(verbatim_doc_comment, allow_negative_numbers = true)]
     Get(Box<CheckArgs>),
-    /// Run an operation script on gomap and print Go's map memory at each `dump`, as JSON.
+    /// Run an operation script on gomap and show Go's map memory at each `dump`: as JSON
+    /// (the default), as `dump`'s text, or as one HTML page with a stepper.
     ///
-    /// The output is the same JSON the Go oracle (tests/go-oracle) writes for a real Go
-    /// 1.19 map, so the two can be compared; it also answers "what would Go's map look like
-    /// after these operations". See the README for the script language and the JSON schema.
+    /// The JSON is the same the Go oracle (tests/go-oracle) writes for a real Go 1.19 map,
+    /// so the two can be compared; it also answers "what would Go's map look like after
+    /// these operations". The README documents the JSON schema.
     ///
-    /// Example: map-inspect replay examples/grow.script --hashkey 0x2545f4914f6cdd1d
-    #[command(verbatim_doc_comment)]
-    Replay {
-        /// The script file (`-` for standard input).
-        script: PathBuf,
-        /// Go's runtime.hashkey[0] to hash with (default: the script's `hashkey`, else random).
-        #[arg(long, value_parser = parse_u64)]
-        hashkey: Option<u64>,
-        /// The hash0 values to draw, comma-separated, in order: at make, at a reseed when the
-        /// map becomes empty, at clear (default: the script's `hash0`, else random).
-        #[arg(long, value_delimiter = ',', value_parser = parse_u32)]
-        hash0: Option<Vec<u32>>,
-        /// Print compact JSON on one line.
-        #[arg(long)]
-        compact: bool,
-    },
+    /// Examples:
+    ///   map-inspect replay examples/grow.script --hashkey 0x2545f4914f6cdd1d
+    ///   map-inspect replay examples/grow.script --format text | less -R
+    ///   map-inspect replay examples/grow.script --format html -o grow.html
+    ///   map-inspect replay examples/grow.script --save-snapshots steps/
+    #[command(verbatim_doc_comment, after_help = SCRIPT_GRAMMAR)]
+    Replay(ReplayArgs),
+}
+
+/// The replay script language, for `replay --help` (the README's "Script language").
+const SCRIPT_GRAMMAR: &str = "\
+Script language: one operation per line; # starts a comment.
+  hashkey 0x...            optional, before map: Go's runtime.hashkey[0] (default: random)
+  hash0 0x... [0x...]      optional, before map: the hash0 draws in order: at make, at each
+                           reseed when the map becomes empty, at each clear (default: random)
+  map <K> <V> [hint]       make(map[K]V, hint); the first operation, one map per script
+  insert <k> <v>           m[k] = v
+  delete <k>               delete(m, k)
+  range insert <from> <to> [step]
+                           for i := from; i < to; i += step { m[K(i)] = V(i) }
+  range delete <from> <to> [step]
+                           for i := from; i < to; i += step { delete(m, K(i)) }
+  clear                    Go 1.19's runtime.mapclear
+  dump [label]             record the memory
+  dumpgrowing [label]      record it only while a grow is in progress
+
+Types: bool, int8..int64, uint8..uint64 (also i8.., u8.., int, uint, uintptr), float32,
+float64 (f32, f64), string, [N]uint8 ([N]byte, [N]u8, N <= 1024; above 128 bytes a key or
+elem is stored indirectly).
+Values: integers in decimal or 0x hex; floats as Go writes them (1.5, -0, +Inf); strings bare
+or Go-quoted (\"a b\\n\", escapes \\\\ \\\" \\n \\t \\r \\0 \\xNN); [N]uint8 as 0x plus 2N hex digits, a
+quoted string (zero-padded) or an integer (little-endian). In a range, i becomes the
+integer, the float, its decimal digits for a string, its little-endian bytes for [N]uint8.
+An error names its line number and exits non-zero.
+
+Example (examples/grow.script):
+  map uint64 uint64
+  range insert 0 8
+  dump one full bucket, B=0
+  insert 8 8
+  dump after the 9th insert: B=1";
+
+#[derive(Args)]
+struct ReplayArgs {
+    /// The script file (`-` for standard input). Example: examples/grow.script
+    script: PathBuf,
+    /// Go's runtime.hashkey[0] to hash with (default: the script's `hashkey`, else random).
+    /// Example: --hashkey 0x2545f4914f6cdd1d
+    #[arg(long, value_parser = parse_u64)]
+    hashkey: Option<u64>,
+    /// The hash0 values to draw, comma-separated, in order: at make, at a reseed when the
+    /// map becomes empty, at clear (default: the script's `hash0`, else random).
+    /// Example: --hash0 0xcb3daafa
+    #[arg(long, value_delimiter = ',', value_parser = parse_u32)]
+    hash0: Option<Vec<u32>>,
+    /// Output format: json (schema gomap-replay/1), text (each dump as `dump` prints it,
+    /// after the script lines that led to it), or html (one page: the picture of each dump,
+    /// a stepper, the changed slots highlighted). Example: --format html -o grow.html
+    #[arg(long, value_enum, default_value = "json")]
+    format: ReplayFormatArg,
+    /// Print compact JSON on one line. Example: --compact
+    #[arg(long)]
+    compact: bool,
+    /// Colour the text output: auto (only on a terminal), always, never.
+    /// Example: --color always | less -R
+    #[arg(long, value_enum, default_value = "auto")]
+    color: ColorArg,
+    /// Leave out the bucket bytes (text: the hex dumps; html: the hex shown on a click).
+    /// Example: --no-hex
+    #[arg(long)]
+    no_hex: bool,
+    /// Write the output to FILE instead of standard output. Example: -o grow.html
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Also write each dump's snapshot into DIR (dump-001.snap, dump-002.snap, ...), to
+    /// open with `dump`, `check` or `get`. Example: --save-snapshots steps/
+    #[arg(long, value_name = "DIR")]
+    save_snapshots: Option<PathBuf>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum ReplayFormatArg {
+    /// The gomap-replay/1 JSON document (the README's schema).
+    Json,
+    /// Each dump rendered as `dump` renders it, after the script lines that led to it.
+    Text,
+    /// One self-contained HTML page: each dump's picture, with a stepper.
+    Html,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -151,6 +230,17 @@ enum FormatArg {
     Text,
     /// The gomap-dump/1 JSON document (docs/dump-json.md).
     Json,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum DumpFormatArg {
+    /// A first screen (header, grow state, a line per bucket), then tables, slot lists and
+    /// labelled hex dumps.
+    Text,
+    /// The documented JSON (docs/dump-json.md, docs/swiss-dump-json.md).
+    Json,
+    /// One self-contained HTML page: the map drawn as grids of slots.
+    Html,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -268,10 +358,15 @@ struct DumpArgs {
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     save_snapshot: Option<PathBuf>,
 
-    /// Output format: text, or the documented JSON schema (gomap-dump/1 for a classic map,
-    /// gomap-swiss-dump/1 for a Swiss-table map). Example: --format json
+    /// Output format: text; the documented JSON schema (gomap-dump/1 for a classic map,
+    /// gomap-swiss-dump/1 for a Swiss-table map); or html, one self-contained page that
+    /// draws the map (open it in a browser; a click on a bucket or group shows its bytes).
+    /// Example: --format html -o map.html
     #[arg(long, value_enum, default_value = "text", help_heading = "Output")]
-    format: FormatArg,
+    format: DumpFormatArg,
+    /// Write the output to FILE instead of standard output. Example: -o map.html
+    #[arg(short = 'o', long, value_name = "FILE", help_heading = "Output")]
+    output: Option<PathBuf>,
     /// Colour the text output: auto (only on a terminal), always, never.
     /// Example: --color always | less -R
     #[arg(long, value_enum, default_value = "auto", help_heading = "Output")]
@@ -482,11 +577,7 @@ impl DumpArgs {
                 ..d
             })
         };
-        let choice = match self.color {
-            ColorArg::Auto => "auto",
-            ColorArg::Always => "always",
-            ColorArg::Never => "never",
-        };
+        let choice = color_choice(self.color);
         Ok(DumpOptions {
             source,
             target,
@@ -498,10 +589,14 @@ impl DumpArgs {
             elem_size: self.elem_size,
             save_snapshot: self.save_snapshot,
             format: match self.format {
-                FormatArg::Text => Format::Text,
-                FormatArg::Json => Format::Json,
+                DumpFormatArg::Text => Format::Text,
+                DumpFormatArg::Json => Format::Json,
+                DumpFormatArg::Html => Format::Html,
             },
-            color: dump::color_for(choice, std::io::IsTerminal::is_terminal(&std::io::stdout())),
+            color: dump::color_for(
+                choice,
+                self.output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()),
+            ),
             filter: Filter {
                 bucket: self.bucket,
                 table: self.table,
@@ -547,8 +642,9 @@ fn read_input(path: &PathBuf) -> Result<String, String> {
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Dump(args) => {
+            let file = args.output.clone();
             let out = dump::run(&args.options()?)?;
-            print_stdout(out.text.trim_end())?;
+            emit(&out.text, file.as_deref())?;
             match out.unclean {
                 Some(why) => Err(why.into()),
                 None => Ok(()),
@@ -594,17 +690,22 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let out = check::get(&o)?;
             Ok(print_stdout(out.text.trim_end())?)
         }
-        Command::Replay {
-            script: path,
-            hashkey,
-            hash0,
-            compact,
-        } => {
-            let text = read_input(&path)?;
+        Command::Replay(args) => {
+            let path = &args.script;
+            let text = read_input(path)?;
             let s = script::parse(&text).map_err(|e| format!("{}:{e}", path.display()))?;
+            let name = path.display().to_string();
             let opts = replay::Options {
-                hashkey,
-                hash0,
+                hashkey: args.hashkey,
+                hash0: args.hash0.clone(),
+                reports: (args.format != ReplayFormatArg::Json).then(|| replay::ReportOptions {
+                    name: name.clone(),
+                    filter: Filter {
+                        hex: !args.no_hex,
+                        ..Filter::default()
+                    },
+                }),
+                save_snapshots: args.save_snapshots.clone(),
                 ..Default::default()
             };
             let out = replay::run(&s, &opts).map_err(|e| format!("{}:{e}", path.display()))?;
@@ -621,13 +722,46 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     out.hash0_given
                 );
             }
-            let json = if compact {
-                serde_json::to_string(&out.trace)
-            } else {
-                serde_json::to_string_pretty(&out.trace)
-            }
-            .map_err(|e| e.to_string())?;
-            Ok(print_stdout(&json)?)
+            let doc = match args.format {
+                ReplayFormatArg::Json => if args.compact {
+                    serde_json::to_string(&out.trace)
+                } else {
+                    serde_json::to_string_pretty(&out.trace)
+                }
+                .map_err(|e| e.to_string())?,
+                ReplayFormatArg::Text => {
+                    let color = dump::color_for(
+                        color_choice(args.color),
+                        args.output.is_none()
+                            && std::io::IsTerminal::is_terminal(&std::io::stdout()),
+                    );
+                    replay::render_text(&out, &text, &name, Style { color })
+                }
+                ReplayFormatArg::Html => map_inspect::html::replay_page(&out, &text, &name),
+            };
+            Ok(emit(&doc, args.output.as_deref())?)
+        }
+    }
+}
+
+fn color_choice(c: ColorArg) -> &'static str {
+    match c {
+        ColorArg::Auto => "auto",
+        ColorArg::Always => "always",
+        ColorArg::Never => "never",
+    }
+}
+
+/// Writes the output to `file` (and says so on standard error), or to standard output.
+fn emit(doc: &str, file: Option<&std::path::Path>) -> Result<(), String> {
+    match file {
+        None => print_stdout(doc.trim_end()),
+        Some(f) => {
+            let mut body = doc.trim_end().to_string();
+            body.push('\n');
+            std::fs::write(f, &body).map_err(|e| format!("cannot write {}: {e}", f.display()))?;
+            eprintln!("map-inspect: wrote {} ({} bytes)", f.display(), body.len());
+            Ok(())
         }
     }
 }

@@ -73,7 +73,7 @@ impl Region {
 }
 
 /// The region of byte `off` of a bucket.
-fn region_at(m: &MapInfo, off: usize) -> Region {
+pub(crate) fn region_at(m: &MapInfo, off: usize) -> Region {
     let keys_end = DATA_OFFSET + BUCKET_CNT * m.keysize;
     let elems_end = keys_end + BUCKET_CNT * m.elemsize;
     if off < DATA_OFFSET {
@@ -95,7 +95,7 @@ fn labels(m: &MapInfo, start: usize, end: usize) -> String {
 }
 
 /// Labels of the regions `region_at` gives in `[start, end)`.
-fn labels_by(region_at: &dyn Fn(usize) -> Region, start: usize, end: usize) -> String {
+pub(crate) fn labels_by(region_at: &dyn Fn(usize) -> Region, start: usize, end: usize) -> String {
     let mut regions: Vec<Region> = Vec::new();
     for off in start..end {
         let r = region_at(off);
@@ -245,12 +245,12 @@ pub(crate) fn pad(s: &str, width: usize) -> String {
 
 /// The last preallocated bucket of an array points back to the array's bucket 0: a sentinel
 /// that marks the end of the preallocated buckets, not a chain link.
-fn is_sentinel(b: &BucketInfo) -> bool {
+pub(crate) fn is_sentinel(b: &BucketInfo) -> bool {
     b.kind == "preallocated" && b.chain.is_none() && (b.next == "main[0]" || b.next == "old[0]")
 }
 
 /// A bucket's title line.
-fn bucket_title(r: &Report, b: &BucketInfo) -> String {
+pub(crate) fn bucket_title(r: &Report, b: &BucketInfo) -> String {
     let nold = r.summary.noldbuckets;
     let chain_of = |b: &BucketInfo| {
         b.chain
@@ -455,6 +455,259 @@ fn render_bucket(out: &mut String, st: Style, r: &Report, b: &BucketInfo) {
     }
 }
 
+/// The glyph of a slot state in the overview: `■` live, `×` EMPTY_ONE (deleted), `□`
+/// EMPTY_REST, `X`/`Y` evacuated to the X/Y half, `·` EVACUATED_EMPTY, `?` anything else.
+pub fn slot_glyph(state: &str) -> char {
+    match state {
+        "live" => '■',
+        "EMPTY_ONE" => '×',
+        "EMPTY_REST" => '□',
+        "EVACUATED_X" => 'X',
+        "EVACUATED_Y" => 'Y',
+        "EVACUATED_EMPTY" => '·',
+        _ => '?',
+    }
+}
+
+/// The legend of [`slot_glyph`].
+pub const SLOT_LEGEND: &str =
+    "■ live  × EMPTY_ONE  □ EMPTY_REST  X EVACUATED_X  Y EVACUATED_Y  · EVACUATED_EMPTY";
+
+/// The 8 glyphs of a bucket, coloured by state (one escape per run of a colour).
+fn glyphs(st: Style, b: &BucketInfo) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    let mut code = "";
+    for s in &b.slots {
+        // A live tophash in a bucket that holds no entries of the map (an evacuated chain's
+        // stale copy) is dimmed.
+        let c = if s.state == "live" && !b.current {
+            sgr::DIM
+        } else {
+            state_color(&s.state)
+        };
+        if c != code && !run.is_empty() {
+            out.push_str(&st.paint(code, &run));
+            run.clear();
+        }
+        code = c;
+        run.push(slot_glyph(&s.state));
+    }
+    out.push_str(&st.paint(code, &run));
+    out
+}
+
+/// What the overview says after a bucket's line: evacuation, preallocation, the sentinel.
+fn overview_note(r: &Report, b: &BucketInfo) -> String {
+    match (b.array.as_str(), b.kind.as_str()) {
+        ("oldbuckets", "head") => match &b.evacuation {
+            Some(e) if e.evacuated => format!(
+                "evacuated to {} (X){}",
+                e.x,
+                e.y.as_ref()
+                    .map(|y| format!(" and {y} (Y)"))
+                    .unwrap_or_default()
+            ),
+            Some(e) => format!(
+                "not evacuated: will go to {}{}",
+                e.x,
+                e.y.as_ref().map(|y| format!(" / {y}")).unwrap_or_default()
+            ),
+            None => String::new(),
+        },
+        (_, "preallocated") if b.chain.is_none() => {
+            let mut s = "preallocated, ".to_string();
+            let next = r.extra.as_ref().map(|e| e.next_overflow_bucket.as_str());
+            s.push_str(if b.array == "buckets" {
+                "free"
+            } else {
+                "in no chain"
+            });
+            if next == Some(b.id.as_str()) && b.array == "buckets" {
+                s.push_str(" (extra.nextOverflow)");
+            }
+            if is_sentinel(b) {
+                s.push_str(&format!("; the sentinel: its overflow word → {}", b.next));
+            }
+            s
+        }
+        (_, "preallocated") if b.chain.as_deref() == Some(b.id.as_str()) => {
+            "preallocated, in no head's chain (its overflow word still leads on)".into()
+        }
+        ("heap", _) if b.chain.is_none() => "heap overflow bucket, in no chain".into(),
+        _ => String::new(),
+    }
+}
+
+/// The first screen: the header in a few lines, the grow state, and one line per chain of
+/// the buckets shown, a compact map of slot states (`main[7]  ■■■■■■■■ → main[16] ■□□□□□□□`).
+fn overview(out: &mut String, st: Style, r: &Report) {
+    let h = &r.header;
+    let s = &r.summary;
+    let ptr = |a: crate::report::Addr| {
+        if a.0 == 0 {
+            "nil".to_string()
+        } else {
+            a.to_string()
+        }
+    };
+    let flags = if h.flag_names.is_empty() {
+        "none".to_string()
+    } else {
+        h.flag_names.join("|")
+    };
+    let _ = writeln!(
+        out,
+        "\n{}  count {}  flags {:#04x} ({flags})  B {} ({} bucket{}{})  noverflow {}  hash0 {:#010x}",
+        st.bold("hmap"),
+        h.count,
+        h.flags,
+        h.B,
+        s.nbuckets,
+        if s.nbuckets == 1 { "" } else { "s" },
+        if s.preallocated > 0 {
+            format!(" + {} preallocated", s.preallocated)
+        } else {
+            String::new()
+        },
+        h.noverflow,
+        h.hash0
+    );
+    let _ = writeln!(
+        out,
+        "      buckets {}  oldbuckets {}  nevacuate {}  extra {}{}",
+        ptr(h.buckets),
+        ptr(h.oldbuckets),
+        h.nevacuate,
+        ptr(h.extra),
+        match &r.extra {
+            Some(e) if e.next_overflow.0 != 0 => {
+                format!(" (nextOverflow → {})", e.next_overflow_bucket)
+            }
+            _ => String::new(),
+        }
+    );
+    let _ = writeln!(
+        out,
+        "{}  {:.2} entries per bucket ({} / {}); an insert past {} entries starts a doubling grow",
+        st.bold("load"),
+        s.load_factor,
+        s.count,
+        s.nbuckets,
+        s.grow_at
+    );
+    let grow = if s.growing {
+        let to = if s.same_size_grow {
+            format!("same-size grow of {} buckets", s.nbuckets)
+        } else {
+            format!(
+                "doubling grow from {} to {} buckets",
+                s.noldbuckets, s.nbuckets
+            )
+        };
+        format!(
+            "{to}: {} of {} old buckets evacuated, nevacuate = {}; each write evacuates at most 2 more",
+            s.evacuated, s.noldbuckets, s.nevacuate
+        )
+    } else {
+        "not growing".to_string()
+    };
+    let _ = writeln!(
+        out,
+        "{}  {}",
+        st.bold("grow"),
+        if s.growing {
+            st.paint(sgr::YELLOW, &grow)
+        } else {
+            grow
+        }
+    );
+    if s.live as u64 != s.count || !r.warnings.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            st.paint(
+                sgr::RED,
+                &format!(
+                    "{} warning{} (listed at the end){}",
+                    r.warnings.len(),
+                    if r.warnings.len() == 1 { "" } else { "s" },
+                    if s.live as u64 != s.count {
+                        format!("; count {} but {} live slots found", s.count, s.live)
+                    } else {
+                        String::new()
+                    }
+                )
+            )
+        );
+    }
+    if r.buckets.is_empty() {
+        return;
+    }
+    // One line per chain: a bucket continues the line of its chain's head.
+    struct Line<'a> {
+        old: bool,
+        head: Option<&'a str>,
+        buckets: Vec<&'a BucketInfo>,
+    }
+    let mut lines: Vec<Line> = Vec::new();
+    for b in &r.buckets {
+        let old = b.array == "oldbuckets"
+            || (b.array == "heap" && b.chain.as_deref().is_some_and(|c| c.starts_with("old")));
+        let continues = b.position.is_some_and(|p| p > 0)
+            && lines
+                .last()
+                .is_some_and(|l| l.head.is_some() && l.head == b.chain.as_deref());
+        if continues {
+            if let Some(l) = lines.last_mut() {
+                l.buckets.push(b);
+            }
+        } else {
+            lines.push(Line {
+                old,
+                head: b.chain.as_deref(),
+                buckets: vec![b],
+            });
+        }
+    }
+    let width = lines
+        .iter()
+        .map(|l| l.buckets[0].id.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut section = None;
+    let mut legend = true;
+    for l in &lines {
+        if section != Some(l.old) {
+            section = Some(l.old);
+            let name = st.bold(if l.old { "oldbuckets" } else { "buckets" });
+            if legend {
+                let _ = writeln!(out, "\n{name}  {}", st.dim(SLOT_LEGEND));
+                legend = false;
+            } else {
+                let _ = writeln!(out, "\n{name}");
+            }
+        }
+        let mut line = format!(
+            "  {}  {}",
+            {
+                let id = &l.buckets[0].id;
+                let gap = " ".repeat(width.saturating_sub(id.chars().count()));
+                format!("{}{gap}", st.paint(sgr::BLUE, id))
+            },
+            glyphs(st, l.buckets[0])
+        );
+        for b in &l.buckets[1..] {
+            let _ = write!(line, " → {} {}", st.paint(sgr::BLUE, &b.id), glyphs(st, b));
+        }
+        let note = overview_note(r, l.buckets[0]);
+        if !note.is_empty() {
+            let _ = write!(line, "  {}", st.dim(&note));
+        }
+        let _ = writeln!(out, "{line}");
+    }
+}
+
 /// Renders the report as text.
 pub fn render(r: &Report, st: Style) -> String {
     let mut out = String::new();
@@ -489,6 +742,8 @@ pub fn render(r: &Report, st: Style) -> String {
             None => "pointers unknown (give --types to know)",
         }
     );
+
+    overview(&mut out, st, r);
 
     // Header.
     let _ = writeln!(

@@ -221,6 +221,108 @@ fn cli_demo_text_shows_header_flags_buckets_chains_and_summary() {
     assert!(!t.contains('\x1b'), "--color never must not colour");
 }
 
+/// The overview glyph of a slot state (README: `map-inspect dump`).
+fn glyph(state: &str) -> char {
+    match state {
+        "live" => '■',
+        "EMPTY_ONE" => '×',
+        "EMPTY_REST" => '□',
+        "EVACUATED_X" => 'X',
+        "EVACUATED_Y" => 'Y',
+        "EVACUATED_EMPTY" => '·',
+        other => panic!("unknown state {other}"),
+    }
+}
+
+/// The overview lines the report's buckets call for: one per chain, `id glyphs` for each
+/// bucket of the chain, joined by ` → `.
+fn overview_lines(r: &Report) -> Vec<String> {
+    let mut lines: Vec<(Option<String>, String)> = Vec::new();
+    for b in &r.buckets {
+        let cells: String = b.slots.iter().map(|s| glyph(&s.state)).collect();
+        let continues = b.position.is_some_and(|p| p > 0)
+            && lines
+                .last()
+                .is_some_and(|(head, _)| head.is_some() && *head == b.chain);
+        if continues {
+            let last = lines.last_mut().unwrap();
+            last.1 = format!("{} → {} {cells}", last.1, b.id);
+        } else {
+            lines.push((b.chain.clone(), format!("{} {cells}", b.id)));
+        }
+    }
+    lines.into_iter().map(|(_, l)| l).collect()
+}
+
+/// Issue 16's first screen: within the first 40 lines of the demo's text, the header, the
+/// grow state and one line per bucket chain, its slot states as glyphs; the options that
+/// select buckets select these lines too.
+#[test]
+fn the_first_screen_shows_header_grow_state_and_every_bucket() {
+    let t = run_ok(&["dump", "--color", "never", "--seed", "5"]);
+    let r = parse_report(&run_ok(&["dump", "--format", "json", "--seed", "5"]));
+    let first: Vec<&str> = t.lines().take(40).collect();
+    let h = &r.header;
+    let s = &r.summary;
+    let want_header = format!(
+        "hmap  count {}  flags {:#04x} (none)  B {} ({} buckets + {} preallocated)  noverflow {}  hash0 {:#010x}",
+        h.count, h.flags, h.B, s.nbuckets, s.preallocated, h.noverflow, h.hash0
+    );
+    assert!(
+        first.contains(&want_header.as_str()),
+        "no {want_header:?} in\n{}",
+        first.join("\n")
+    );
+    let want_grow = format!(
+        "grow  doubling grow from {} to {} buckets: {} of {} old buckets evacuated, nevacuate = {}",
+        s.noldbuckets, s.nbuckets, s.evacuated, s.noldbuckets, s.nevacuate
+    );
+    assert!(
+        first.iter().any(|l| l.starts_with(&want_grow)),
+        "no {want_grow:?} in\n{}",
+        first.join("\n")
+    );
+    let squeeze = |l: &str| l.split_whitespace().collect::<Vec<_>>().join(" ");
+    let want = overview_lines(&r);
+    assert_eq!(
+        want.len(),
+        16 + 1 + 8,
+        "16 heads, 1 free preallocated, 8 old heads"
+    );
+    for w in &want {
+        assert!(
+            first.iter().any(|l| squeeze(l).starts_with(w.as_str())),
+            "the first screen has no line {w:?}:\n{}",
+            first.join("\n")
+        );
+    }
+    // The chain of main[7] continues on its head's line; the preallocated bucket at the end
+    // is marked with the sentinel; evacuated old buckets name their X and Y targets.
+    assert!(want.iter().any(|l| l.contains(" → ")), "{want:?}");
+    assert!(first.iter().any(|l| l.contains("the sentinel")));
+    assert!(first
+        .iter()
+        .any(|l| l.contains("evacuated to main[0] (X) and main[8] (Y)")));
+    // The detail follows.
+    assert!(t.contains("hmap (48 bytes at"));
+    // --bucket N --new: only that chain's line.
+    let one = run_ok(&[
+        "dump", "--color", "never", "--seed", "5", "--new", "--bucket", "7",
+    ]);
+    let r1 = parse_report(&run_ok(&[
+        "dump", "--format", "json", "--seed", "5", "--new", "--bucket", "7",
+    ]));
+    let lines = overview_lines(&r1);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        one.lines()
+            .filter(|l| l.starts_with("  main[") && l.contains('■'))
+            .map(squeeze)
+            .collect::<Vec<_>>(),
+        lines
+    );
+}
+
 #[test]
 fn demo_types_and_sizes_follow_the_options() {
     let cases: [(&str, GoType, GoType, &[&str]); 5] = [

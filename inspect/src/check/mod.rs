@@ -329,6 +329,11 @@ pub fn check(o: &CheckOptions) -> Result<Outcome, Failure> {
         Format::Json => serde_json::to_string_pretty(&report)
             .map_err(|e| cannot_run(Failure::from(e.to_string())))?,
         Format::Text => render_check(&report),
+        Format::Html => {
+            return Err(cannot_run(
+                "check has no HTML output (dump and replay have one)".into(),
+            ))
+        }
     };
     let n = report.violations.len();
     Ok(Outcome {
@@ -401,6 +406,7 @@ fn get_inner(o: &CheckOptions) -> Result<Outcome, Failure> {
     let text = match o.map.format {
         Format::Json => serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?,
         Format::Text => render_get(&r),
+        Format::Html => return Err(cannot_run("get has no HTML output".into())),
     };
     Ok(Outcome {
         text,

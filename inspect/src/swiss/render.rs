@@ -13,7 +13,7 @@ use super::report::{load_limit_text, GroupInfo, SwissReport, TableInfo};
 use super::GroupLayout;
 
 /// The region of byte `off` of a group.
-fn region_at(g: &GroupLayout, off: usize) -> Region {
+pub(crate) fn region_at(g: &GroupLayout, off: usize) -> Region {
     if off < 8 {
         return Region::Ctrl;
     }
@@ -214,6 +214,199 @@ fn render_table(out: &mut String, st: Style, t: &TableInfo) {
     );
 }
 
+/// The glyph of a Swiss slot state in the overview: `■` full, `×` deleted (a tombstone),
+/// `□` empty, `?` a control byte that is no state.
+pub fn slot_glyph(state: &str) -> char {
+    match state {
+        "full" => '■',
+        "deleted" => '×',
+        "empty" => '□',
+        _ => '?',
+    }
+}
+
+/// The legend of [`slot_glyph`].
+pub const SLOT_LEGEND: &str = "■ full  × deleted (a tombstone)  □ empty";
+
+fn glyphs(st: Style, g: &GroupInfo) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    let mut code = "";
+    for s in &g.slots {
+        let c = state_color(&s.state);
+        if c != code && !run.is_empty() {
+            out.push_str(&st.paint(code, &run));
+            run.clear();
+        }
+        code = c;
+        run.push(slot_glyph(&s.state));
+    }
+    out.push_str(&st.paint(code, &run));
+    out
+}
+
+/// Groups per overview line.
+const GROUPS_PER_LINE: usize = 8;
+
+/// The first screen: the header in a few lines, the directory, and the groups shown as
+/// compact maps of slot states, eight groups to a line.
+fn overview(out: &mut String, st: Style, r: &SwissReport) {
+    let h = &r.header;
+    let s = &r.summary;
+    let ptr = |a: crate::report::Addr| {
+        if a.0 == 0 {
+            "nil".to_string()
+        } else {
+            a.to_string()
+        }
+    };
+    let _ = writeln!(
+        out,
+        "\n{}  used {}  seed {:#018x}  dirPtr {}  dirLen {}  globalDepth {}  globalShift {}  \
+         writing {}{}  clearSeq {}",
+        st.bold("Map"),
+        h.used,
+        h.seed.0,
+        ptr(h.dirPtr),
+        h.dirLen,
+        h.globalDepth,
+        h.globalShift,
+        h.writing,
+        h.tombstonePossible
+            .map(|t| format!("  tombstonePossible {t}"))
+            .unwrap_or_default(),
+        h.clearSeq
+    );
+    if h.small {
+        let _ = writeln!(
+            out,
+            "{}  a small map: {} of {} slots full in its one group{}",
+            st.bold("size"),
+            s.used,
+            GROUP_SLOTS,
+            s.next_insert
+                .as_ref()
+                .map(|n| format!("; next insert: {}", n.action))
+                .unwrap_or_default()
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "{}  {} table{} in a directory of {} entr{}, {} groups ({} slots), {} tombstone{}, \
+             growthLeft {} in all",
+            st.bold("size"),
+            s.tables,
+            if s.tables == 1 { "" } else { "s" },
+            s.directory_entries,
+            if s.directory_entries == 1 { "y" } else { "ies" },
+            s.groups,
+            s.slots,
+            s.tombstones,
+            if s.tombstones == 1 { "" } else { "s" },
+            s.growth_left
+        );
+    }
+    if s.live as u64 != s.used || !r.warnings.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            st.paint(
+                sgr::RED,
+                &format!(
+                    "{} warning{} (listed at the end){}",
+                    r.warnings.len(),
+                    if r.warnings.len() == 1 { "" } else { "s" },
+                    if s.live as u64 != s.used {
+                        format!("; used {} but {} full slots found", s.used, s.live)
+                    } else {
+                        String::new()
+                    }
+                )
+            )
+        );
+    }
+    if let Some(d) = &r.directory {
+        let mut line = st.bold("directory");
+        let mut len = "directory".len();
+        for run in &d.runs {
+            let item = if run.count == 1 {
+                format!("[{}] → table {}", run.first, run.table)
+            } else {
+                format!(
+                    "[{}..{}] → table {}",
+                    run.first,
+                    run.first + run.count - 1,
+                    run.table
+                )
+            };
+            if len + 2 + item.chars().count() > 100 {
+                let _ = writeln!(out, "{line}");
+                line = " ".repeat("directory".len());
+                len = line.len();
+            }
+            line.push_str("  ");
+            line.push_str(&item);
+            len += 2 + item.chars().count();
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    if r.groups.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{}  {}", st.bold("groups"), st.dim(SLOT_LEGEND));
+    if h.small {
+        for g in &r.groups {
+            let _ = writeln!(out, "  {}  {}", st.paint(sgr::BLUE, "small"), glyphs(st, g));
+        }
+        return;
+    }
+    for t in &r.tables {
+        let groups: Vec<&GroupInfo> = r
+            .groups
+            .iter()
+            .filter(|g| g.table == Some(t.number))
+            .collect();
+        if groups.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "  {}  used {} of {} slots, growthLeft {}, {} tombstone{}, localDepth {}; next insert: {}",
+            st.paint(sgr::BLUE, &format!("table {}", t.number)),
+            t.used,
+            t.capacity,
+            t.growthLeft,
+            t.tombstones,
+            if t.tombstones == 1 { "" } else { "s" },
+            t.localDepth,
+            t.next_insert.action
+        );
+        let width = groups
+            .chunks(GROUPS_PER_LINE)
+            .map(|c| group_range(c).len())
+            .max()
+            .unwrap_or(0);
+        for chunk in groups.chunks(GROUPS_PER_LINE) {
+            let cells: Vec<String> = chunk.iter().map(|g| glyphs(st, g)).collect();
+            let _ = writeln!(
+                out,
+                "    {}  {}",
+                pad(&group_range(chunk), width),
+                cells.join(" ")
+            );
+        }
+    }
+}
+
+/// `g8-15`: the group indexes of an overview line.
+fn group_range(chunk: &[&GroupInfo]) -> String {
+    match chunk {
+        [] => String::new(),
+        [g] => format!("g{}", g.index),
+        [a, .., b] => format!("g{}-{}", a.index, b.index),
+    }
+}
+
 /// Renders the report as text.
 pub fn render(r: &SwissReport, st: Style) -> String {
     let mut out = String::new();
@@ -251,6 +444,8 @@ pub fn render(r: &SwissReport, st: Style) -> String {
                 .unwrap_or_default()
         ))
     );
+
+    overview(&mut out, st, r);
 
     let _ = writeln!(
         out,

@@ -2,6 +2,7 @@
 //! building the target programs (the `hold_gomap` example, the Go 1.19 program in
 //! `tests/go-live`), and validating JSON against a JSON Schema.
 
+pub(crate) mod browser;
 pub(crate) mod gdbvalue;
 pub(crate) mod goprog;
 pub(crate) mod schema;
