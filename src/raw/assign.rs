@@ -50,10 +50,10 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
                 loop {
                     let tops = Self::tops(b);
                     let stop = group::first_empty_rest(tops);
-                    let mut cand = group::match_byte(tops, top) & group::below(stop);
+                    let mut cand = group::match_exact(tops, top) & group::below(stop);
                     while cand != 0 {
                         let i = group::lowest(cand);
-                        if Self::top(b, i) == top && eq(&*g.key_ptr(b, i)) {
+                        if eq(&*g.key_ptr(b, i)) {
                             return Ok(Slot::Found(b, i));
                         }
                         cand &= cand - 1;
