@@ -1,6 +1,7 @@
 //! Fills fresh maps with random u64 keys, for instruction counts of the write path under
 //! `valgrind --tool=callgrind` and profiles under `perf record` (see BENCHMARKS.md). Arguments:
-//! the map (`go`, `foldhash`, or `hashbrown` for comparison), the number of keys, and how
+//! the map (`go`, `go-extend`: the same through the pipelined `extend`, `foldhash`, or
+//! `hashbrown` for comparison), the number of keys, and how
 //! many fresh maps to fill one after the other.
 //!
 //! ```sh
@@ -45,6 +46,11 @@ fn main() {
                 }
                 m.len()
             }
+            "go-extend" => {
+                let mut m: GoMap<u64, u64> = GoMap::new();
+                m.extend(ks.iter().map(|&k| (k, k)));
+                m.len()
+            }
             "foldhash" => {
                 let mut m: GoMap<u64, u64, HashAdapter<foldhash::fast::FixedState>> =
                     GoMap::with_hasher(foldhash::fast::FixedState::with_seed(1));
@@ -61,7 +67,7 @@ fn main() {
                 }
                 m.len()
             }
-            other => panic!("unknown map {other} (go | foldhash | hashbrown)"),
+            other => panic!("unknown map {other} (go | go-extend | foldhash | hashbrown)"),
         };
     }
     println!("{hasher}: {sum} entries");

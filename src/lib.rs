@@ -64,6 +64,7 @@ extern crate alloc as alloc_crate;
 extern crate std;
 
 pub mod alloc;
+pub mod batch;
 #[cfg(feature = "alloc")]
 pub mod dynamic;
 mod entry;
