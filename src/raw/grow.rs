@@ -10,7 +10,7 @@ use core::ptr;
 
 use allocator_api2::alloc::Allocator;
 
-use super::{group, prefetch_bucket, KeyOps, RawMap};
+use super::{group, prefetch_bucket, KeyOps, RawMap, PTR};
 use crate::error::TryReserveError;
 use crate::layout::*;
 use crate::rand::RandSource;
@@ -362,7 +362,8 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
 
     /// Copies the live slots `mask` of bucket `b`, in slot order and with their tophashes, to
     /// slots 0, 1, ... of the empty bucket `d`. A mask that is a run from slot 0 (a bucket
-    /// that never lost an entry, wholly in one half) is copied as three blocks.
+    /// that never lost an entry, wholly in one half) is copied slot for slot without looking
+    /// for the next live one, and a whole bucket's data at once.
     ///
     /// # Safety
     /// The slots of `mask` must be live slots of `b`; `d` must be an empty bucket of another
@@ -372,22 +373,23 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
         let l = self.l();
         // SAFETY: caller contract; every offset is that of a slot (< 8) of a bucket.
         unsafe {
+            if mask == 0xff {
+                // Tophashes, keys and elems: everything but the overflow word.
+                ptr::copy_nonoverlapping(b, d, l.bucketsize - PTR);
+                return;
+            }
             if mask & mask.wrapping_add(1) == 0 {
                 let n = mask.count_ones() as usize;
-                if n > 1 {
-                    ptr::copy_nonoverlapping(b, d, n);
+                for j in 0..n {
+                    Self::set_top(d, j, Self::top(b, j));
+                    ptr::copy_nonoverlapping(self.key_slot(b, j), self.key_slot(d, j), l.keysize);
                     ptr::copy_nonoverlapping(
-                        self.key_slot(b, 0),
-                        self.key_slot(d, 0),
-                        n * l.keysize,
+                        self.elem_slot(b, j),
+                        self.elem_slot(d, j),
+                        l.elemsize,
                     );
-                    ptr::copy_nonoverlapping(
-                        self.elem_slot(b, 0),
-                        self.elem_slot(d, 0),
-                        n * l.elemsize,
-                    );
-                    return;
                 }
+                return;
             }
             let mut j = 0;
             while mask != 0 {

@@ -78,16 +78,6 @@ pub(crate) mod group {
         // and the addition never carries into the next byte.
         !(((x & LOW7).wrapping_add(LOW7)) | x) & HI
     }
-    /// Index of the first byte equal to `EMPTY_REST` (0), or 8 if none. Exact.
-    #[inline(always)]
-    pub(crate) const fn first_empty_rest(tops: u64) -> usize {
-        let z = zero_bytes(tops);
-        if z == 0 {
-            8
-        } else {
-            (z.trailing_zeros() / 8) as usize
-        }
-    }
     /// Index of the first empty (`EMPTY_REST` or `EMPTY_ONE`) byte, or 8 if none. Exact.
     #[inline(always)]
     pub(crate) const fn first_empty(tops: u64) -> usize {
@@ -136,50 +126,10 @@ pub(crate) mod group {
         }
         t
     };
-    /// Mask of the bytes below index `n` (0..=8).
-    #[inline(always)]
-    pub(crate) const fn below(n: usize) -> u64 {
-        if n >= 8 {
-            u64::MAX
-        } else {
-            (1u64 << (n * 8)) - 1
-        }
-    }
     /// Index of the lowest candidate byte of a mask.
     #[inline(always)]
     pub(crate) const fn lowest(mask: u64) -> usize {
         (mask.trailing_zeros() / 8) as usize
-    }
-}
-
-#[cfg(test)]
-mod group_tests {
-    use super::group;
-
-    /// Every byte value at every position, among random other bytes: `match_exact` marks
-    /// exactly the equal bytes, `live_bits` exactly those >= 5.
-    #[test]
-    fn match_exact_and_live_bits_are_exact() {
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        let rounds = if cfg!(miri) { 20 } else { 2000 };
-        for _ in 0..rounds {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            for b in [0u8, 1, 2, 4, 5, 0x7f, 0x80, 0xfe, 0xff, x as u8] {
-                for pos in 0..8 {
-                    let tops = (x & !(0xff << (8 * pos))) | (b as u64) << (8 * pos);
-                    let bytes = tops.to_le_bytes();
-                    let m = group::match_exact(tops, b);
-                    let live = group::live_bits(tops);
-                    for (j, &v) in bytes.iter().enumerate() {
-                        assert_eq!(m >> (8 * j + 7) & 1 == 1, v == b, "{tops:#x} {b:#x} {j}");
-                        assert_eq!(live >> j & 1 == 1, v >= 5, "{tops:#x} {j}");
-                    }
-                    assert_eq!(m & !0x8080_8080_8080_8080, 0);
-                }
-            }
-        }
     }
 }
 
@@ -1305,5 +1255,36 @@ impl<S: Shape, A: Allocator, R: RandSource> Drop for RawMap<S, A, R> {
         let g = FreeOnDrop(self);
         // SAFETY: the map invariants hold; each live entry is dropped once.
         unsafe { g.0.drop_entries() };
+    }
+}
+
+#[cfg(test)]
+mod group_tests {
+    use super::group;
+
+    /// Every byte value at every position, among random other bytes: `match_exact` marks
+    /// exactly the equal bytes, `live_bits` exactly those >= 5.
+    #[test]
+    fn match_exact_and_live_bits_are_exact() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let rounds = if cfg!(miri) { 20 } else { 2000 };
+        for _ in 0..rounds {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for b in [0u8, 1, 2, 4, 5, 0x7f, 0x80, 0xfe, 0xff, x as u8] {
+                for pos in 0..8 {
+                    let tops = (x & !(0xff << (8 * pos))) | (b as u64) << (8 * pos);
+                    let bytes = tops.to_le_bytes();
+                    let m = group::match_exact(tops, b);
+                    let live = group::live_bits(tops);
+                    for (j, &v) in bytes.iter().enumerate() {
+                        assert_eq!(m >> (8 * j + 7) & 1 == 1, v == b, "{tops:#x} {b:#x} {j}");
+                        assert_eq!(live >> j & 1 == 1, v >= 5, "{tops:#x} {j}");
+                    }
+                    assert_eq!(m & !0x8080_8080_8080_8080, 0);
+                }
+            }
+        }
     }
 }
