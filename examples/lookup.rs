@@ -39,6 +39,21 @@ pub fn gomap_get(m: &GoMap<u64, u64>, k: &u64) -> Option<u64> {
     m.get(k).copied()
 }
 
+/// gomap with Go's hasher, many keys through `get_batch` (compare with a loop of
+/// `gomap_get`).
+#[inline(never)]
+pub fn gomap_get_batch(m: &GoMap<u64, u64>, ks: &[u64]) -> u64 {
+    m.get_batch(ks)
+        .fold(0u64, |s, v| s.wrapping_add(v.copied().unwrap_or(1)))
+}
+
+/// gomap with Go's hasher, many keys in a plain loop of `get`.
+#[inline(never)]
+pub fn gomap_get_loop(m: &GoMap<u64, u64>, ks: &[u64]) -> u64 {
+    ks.iter()
+        .fold(0u64, |s, k| s.wrapping_add(m.get(k).copied().unwrap_or(1)))
+}
+
 /// gomap with foldhash.
 #[inline(never)]
 pub fn gomap_foldhash_get(m: &GoMap<u64, u64, HashAdapter<Fold>>, k: &u64) -> Option<u64> {
@@ -86,5 +101,11 @@ fn main() {
             sums[3] += griddle_get(black_box(&gr), k).unwrap_or(1);
         }
     }
+    let (mut a, mut b) = (0u64, 0u64);
+    for _ in 0..100 {
+        a = a.wrapping_add(gomap_get_batch(black_box(&g), &probe));
+        b = b.wrapping_add(gomap_get_loop(black_box(&g), &probe));
+    }
+    assert_eq!(a, b);
     println!("{what} {n}: {sums:?}");
 }

@@ -38,6 +38,8 @@ pub struct GetBatch<'a, 'q, Q: ?Sized, I, K, V, H, A: Allocator, R: RandSource> 
     ahead: [Option<(&'q Q, u64)>; BATCH],
     head: usize,
     len: usize,
+    /// Whether the map is large enough for prefetching to pay (fixed: the map is borrowed).
+    pipelined: bool,
     _v: PhantomData<&'a V>,
 }
 
@@ -56,6 +58,7 @@ where
             ahead: [None; BATCH],
             head: 0,
             len: 0,
+            pipelined: map.raw.beyond_cache(),
             _v: PhantomData,
         }
     }
@@ -73,6 +76,10 @@ where
 
     #[inline]
     fn next(&mut self) -> Option<Option<&'a V>> {
+        if !self.pipelined {
+            // A map this small stays in the CPU's caches: nothing to overlap.
+            return self.keys.next().map(|k| self.map.get(k));
+        }
         let empty = self.map.is_empty();
         while self.len < BATCH {
             let Some(k) = self.keys.next() else { break };
@@ -106,6 +113,20 @@ where
             lo.saturating_add(self.len),
             hi.and_then(|h| h.checked_add(self.len)),
         )
+    }
+
+    #[inline]
+    fn fold<B, F: FnMut(B, Self::Item) -> B>(mut self, init: B, mut f: F) -> B {
+        if !self.pipelined {
+            // As a plain loop of `get`s.
+            let map = self.map;
+            return self.keys.fold(init, |acc, k| f(acc, map.get(k)));
+        }
+        let mut acc = init;
+        while let Some(v) = self.next() {
+            acc = f(acc, v);
+        }
+        acc
     }
 }
 
@@ -228,8 +249,8 @@ impl<K, V> Drop for Ring<K, V> {
 const MAX_PIPELINED_PAIR: usize = 256;
 
 impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
-    /// Inserts every pair, hashing [`BATCH`] pairs ahead and prefetching their buckets (the
-    /// `Extend` impls). Each pair is inserted as by `insert`, in order; if a `Hash` or an
+    /// Inserts every pair, hashing [`BATCH`] pairs ahead and prefetching their buckets once the
+    /// bucket array outgrows the caches (the `Extend` impls). Each pair is inserted as by `insert`, in order; if a `Hash` or an
     /// insert panics, the pairs taken from `iter` but not inserted are dropped.
     pub(crate) fn extend_pipelined(&mut self, iter: impl Iterator<Item = (K, V)>) {
         if size_of::<(u64, K, V)>() > MAX_PIPELINED_PAIR {
@@ -241,17 +262,25 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, 
         let mut iter = iter;
         let mut ring = Ring::new();
         loop {
-            while ring.len < BATCH {
+            let (hash, k, v) = if ring.len == 0 && !self.raw.beyond_cache() {
+                // A map this small stays in the CPU's caches: prefetching gains nothing, so
+                // pairs go straight in until it grows past that.
                 let Some((k, v)) = iter.next() else { break };
-                // Inserts never change `hash0` (only emptying the map by deletes or `clear`
-                // draws a new one), so a hash taken now is the one the insert needs.
-                let hash = self.hash_key(&k);
-                self.raw.prefetch_hash(hash);
-                ring.push((hash, k, v));
-            }
-            let Some((hash, k, v)) = ring.pop() else {
-                break;
+                (self.hash_key(&k), k, v)
+            } else {
+                while ring.len < BATCH {
+                    let Some((k, v)) = iter.next() else { break };
+                    // Inserts never change `hash0` (only emptying the map by deletes or
+                    // `clear` draws a new one), so a hash taken now is the one the insert
+                    // needs.
+                    let hash = self.hash_key(&k);
+                    self.raw.prefetch_hash(hash);
+                    ring.push((hash, k, v));
+                }
+                let Some(e) = ring.pop() else { break };
+                e
             };
+            // One call site, so that the insert inlines as in a plain loop.
             self.insert_hashed(hash, k, v);
         }
     }

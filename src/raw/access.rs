@@ -7,6 +7,13 @@ use crate::layout::*;
 use crate::rand::RandSource;
 
 impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
+    /// Whether the bucket array is large enough (256 KiB or more) that its buckets are likely
+    /// not in the CPU's caches, so that prefetching them ahead pays.
+    #[inline(always)]
+    pub(crate) fn beyond_cache(&self) -> bool {
+        bucket_shift(self.h.B).saturating_mul(self.l().bucketsize) >= 256 << 10
+    }
+
     /// Asks the CPU to load the bucket a key with this hash lives in (every cache line of it),
     /// and while growing the first line of its old bucket, which a lookup or a write reads
     /// first, and the other bucket a doubling grow evacuates that old bucket into (a write
