@@ -116,14 +116,14 @@ where
     }
 
     #[inline]
-    fn fold<B, F: FnMut(B, Self::Item) -> B>(mut self, init: B, mut f: F) -> B {
+    fn fold<B, F: FnMut(B, Self::Item) -> B>(self, init: B, mut f: F) -> B {
         if !self.pipelined {
             // As a plain loop of `get`s.
             let map = self.map;
             return self.keys.fold(init, |acc, k| f(acc, map.get(k)));
         }
         let mut acc = init;
-        while let Some(v) = self.next() {
+        for v in self {
             acc = f(acc, v);
         }
         acc
