@@ -1,6 +1,12 @@
 //! The Rust half of the Go side-by-side (benches/go/compare.sh): the same workloads, keys and
 //! timing method as benches/go/main.go (best of N runs, nanoseconds per operation), for gomap
-//! (Go's hash), gomap with foldhash, and hashbrown with foldhash. One JSON object per line.
+//! (Go's hash), gomap with foldhash, hashbrown with foldhash and griddle (its default hasher).
+//! One JSON object per line.
+//!
+//! gomap's batched operations have rows of their own: `lookup-hit-batch` and
+//! `lookup-miss-batch` (`get_batch` over all the keys), `insert-extend` (`extend` from the
+//! keys, into a fresh map). The other maps have no such operation: their plain loop is the
+//! row to compare with (`lookup-hit`, `lookup-miss`, `insert`).
 //!
 //! ```sh
 //! cargo bench --bench compare -- --runs 5 --sizes 1000,100000,1000000
@@ -25,6 +31,14 @@ impl Rng {
 }
 
 trait Map<K> {
+    /// gomap's batched operations (`get_batch`, `extend`); `None` for the other maps.
+    const BATCHED: bool = false;
+    fn batch_hits(&self, _keys: &[K]) -> u64 {
+        unreachable!()
+    }
+    fn extend_from(&mut self, _pairs: Vec<(K, u64)>) {
+        unreachable!()
+    }
     fn new() -> Self;
     fn with_capacity(n: usize) -> Self;
     fn insert(&mut self, k: K, v: u64);
@@ -34,6 +48,16 @@ trait Map<K> {
 }
 
 impl<K: PartialEq, H: MapHasher<K> + MapLookup<K, K> + Default> Map<K> for GoMap<K, u64, H> {
+    const BATCHED: bool = true;
+    #[inline]
+    fn batch_hits(&self, keys: &[K]) -> u64 {
+        self.get_batch(keys)
+            .fold(0u64, |s, v| s.wrapping_add(v.copied().unwrap_or(1)))
+    }
+    #[inline]
+    fn extend_from(&mut self, pairs: Vec<(K, u64)>) {
+        self.extend(pairs);
+    }
     fn new() -> Self {
         GoMap::with_map_hasher(H::default())
     }
@@ -75,6 +99,30 @@ impl<K: Hash + Eq> Map<K> for hashbrown::HashMap<K, u64, Fold> {
     #[inline]
     fn remove(&mut self, k: &K) -> Option<u64> {
         hashbrown::HashMap::remove(self, k)
+    }
+    fn sum(&self) -> u64 {
+        self.values().fold(0, |a, v| a.wrapping_add(*v))
+    }
+}
+
+impl<K: Hash + Eq> Map<K> for griddle::HashMap<K, u64> {
+    fn new() -> Self {
+        Self::default()
+    }
+    fn with_capacity(n: usize) -> Self {
+        Self::with_capacity(n)
+    }
+    #[inline]
+    fn insert(&mut self, k: K, v: u64) {
+        griddle::HashMap::insert(self, k, v);
+    }
+    #[inline]
+    fn get(&self, k: &K) -> Option<u64> {
+        griddle::HashMap::get(self, k).copied()
+    }
+    #[inline]
+    fn remove(&mut self, k: &K) -> Option<u64> {
+        griddle::HashMap::remove(self, k)
     }
     fn sum(&self) -> u64 {
         self.values().fold(0, |a, v| a.wrapping_add(*v))
@@ -139,7 +187,45 @@ fn bench<K: Clone, M: Map<K>>(name: &str, keys: &str, present: &[K], absent: &[K
             t
         }),
     );
+    if M::BATCHED {
+        out(
+            "insert-extend",
+            best(runs, n, || {
+                let pairs: Vec<(K, u64)> = present
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| (k.clone(), i as u64))
+                    .collect();
+                let mut built = None;
+                let t = time(|| {
+                    let mut m = M::new();
+                    m.extend_from(pairs);
+                    built = Some(black_box(m));
+                });
+                drop(built);
+                t
+            }),
+        );
+    }
     let m = full();
+    if M::BATCHED {
+        out(
+            "lookup-hit-batch",
+            best(runs, n, || {
+                time(|| {
+                    black_box(m.batch_hits(present));
+                })
+            }),
+        );
+        out(
+            "lookup-miss-batch",
+            best(runs, n, || {
+                time(|| {
+                    black_box(m.batch_hits(absent));
+                })
+            }),
+        );
+    }
     out(
         "lookup-hit",
         best(runs, n, || {
@@ -217,6 +303,7 @@ where
     bench::<K, GoMap<K, u64>>("gomap", keys, present, absent, runs);
     bench::<K, GoMap<K, u64, HashAdapter<Fold>>>("gomap-foldhash", keys, present, absent, runs);
     bench::<K, hashbrown::HashMap<K, u64, Fold>>("hashbrown", keys, present, absent, runs);
+    bench::<K, griddle::HashMap<K, u64>>("griddle", keys, present, absent, runs);
 }
 
 fn main() {

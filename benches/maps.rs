@@ -2,7 +2,10 @@
 //! the same keys, in the same criterion groups.
 //!
 //! Workloads: insert into a fresh map without a hint, insert with a hint, lookup hit, lookup
-//! miss, remove, iterate, and a mix of 80% lookups, 10% inserts and 10% removes. Keys: random
+//! miss, remove, iterate, and a mix of 80% lookups, 10% inserts and 10% removes. gomap's
+//! batched operations join the insert and lookup groups as two more peers: `gomap-batch` and
+//! `gomap-foldhash-batch` (`extend` from the pairs, `get_batch` over the keys), to be read
+//! against the other maps' plain loops. Keys: random
 //! u64, sequential u64, 16-byte strings as `Box<str>` (Go's string layout for gomap) and as
 //! `String`. Sizes: 1e3, 1e5, 1e6 (strings: 1e3 and 1e5).
 //!
@@ -129,6 +132,83 @@ impl<K: Hash + Eq> Peer<K> for GoFold<K> {
     }
     fn sum(&self) -> u64 {
         self.0.values().fold(0, |a, v| a.wrapping_add(*v))
+    }
+}
+
+/// gomap's batched operations: `get_batch` for the lookups, `extend` for the inserts. They are
+/// extra peers in the lookup and insert groups (`gomap-batch`, `gomap-foldhash-batch`), to be
+/// read against every map's plain loop in the same group.
+trait BatchPeer<K>: Peer<K> {
+    const BATCH_NAME: &'static str;
+    fn batch_sum(&self, keys: &[K]) -> u64;
+    fn extend_pairs(&mut self, pairs: Vec<(K, u64)>);
+}
+
+impl<K: GoKey + PartialEq> BatchPeer<K> for GoPeer<K>
+where
+    GoHasher: MapHasher<K> + MapLookup<K, K>,
+{
+    const BATCH_NAME: &'static str = "gomap-batch";
+    #[inline]
+    fn batch_sum(&self, keys: &[K]) -> u64 {
+        self.0
+            .get_batch(keys)
+            .fold(0u64, |s, v| s.wrapping_add(*v.unwrap_or(&1)))
+    }
+    #[inline]
+    fn extend_pairs(&mut self, pairs: Vec<(K, u64)>) {
+        self.0.extend(pairs);
+    }
+}
+
+impl<K: Hash + Eq> BatchPeer<K> for GoFold<K> {
+    const BATCH_NAME: &'static str = "gomap-foldhash-batch";
+    #[inline]
+    fn batch_sum(&self, keys: &[K]) -> u64 {
+        self.0
+            .get_batch(keys)
+            .fold(0u64, |s, v| s.wrapping_add(*v.unwrap_or(&1)))
+    }
+    #[inline]
+    fn extend_pairs(&mut self, pairs: Vec<(K, u64)>) {
+        self.0.extend(pairs);
+    }
+}
+
+/// Measures a batched workload (insert, insert-hint, lookup-hit, lookup-miss) for a gomap
+/// peer: the same keys and values as `workload`'s plain loops.
+fn batch_workload<K: Keys, P: BatchPeer<K>>(
+    b: &mut criterion::Bencher<'_>,
+    w: &str,
+    keys: &(Vec<K>, Vec<K>),
+) {
+    let (present, absent) = keys;
+    let n = present.len();
+    match w {
+        "insert" | "insert-hint" => {
+            let hint = w == "insert-hint";
+            b.iter_batched(
+                || {
+                    present
+                        .iter()
+                        .enumerate()
+                        .map(|(i, k)| (k.clone(), i as u64))
+                        .collect::<Vec<_>>()
+                },
+                |pairs| {
+                    let mut m = if hint { P::with_capacity(n) } else { P::new() };
+                    m.extend_pairs(pairs);
+                    m
+                },
+                BatchSize::PerIteration,
+            )
+        }
+        "lookup-hit" | "lookup-miss" => {
+            let m: P = full(present);
+            let probe = if w == "lookup-hit" { present } else { absent };
+            b.iter(|| black_box(m.batch_sum(probe)))
+        }
+        _ => unreachable!("no batched form of {w}"),
     }
 }
 
@@ -311,6 +391,18 @@ where
             peer!(griddle::HashMap<K, u64>);
             peer!(GoPeer<K>);
             peer!(GoFold<K>);
+            if matches!(w, "insert" | "insert-hint" | "lookup-hit" | "lookup-miss") {
+                macro_rules! batch_peer {
+                    ($p:ty) => {
+                        g.bench_function(
+                            BenchmarkId::from_parameter(<$p as BatchPeer<K>>::BATCH_NAME),
+                            |b| batch_workload::<K, $p>(b, w, &keys),
+                        );
+                    };
+                }
+                batch_peer!(GoPeer<K>);
+                batch_peer!(GoFold<K>);
+            }
             g.finish();
         }
     }

@@ -1,10 +1,14 @@
 //! Fills fresh maps with random u64 keys, for instruction counts of the write path under
-//! `valgrind --tool=callgrind` (see BENCHMARKS.md, "Evacuation cost").
+//! `valgrind --tool=callgrind` and profiles under `perf record` (see BENCHMARKS.md). Arguments:
+//! the map (`go`, `go-extend`: the same through the pipelined `extend`, `foldhash`, or
+//! `hashbrown` for comparison), the number of keys, and how
+//! many fresh maps to fill one after the other.
 //!
 //! ```sh
 //! cargo build --release --example fill
 //! valgrind --tool=callgrind target/release/examples/fill go 1000000
 //! valgrind --tool=callgrind target/release/examples/fill foldhash 1000000
+//! perf record target/release/examples/fill go 1000 20000   # 20,000 fresh maps of 1e3 keys
 //! ```
 
 use gomap::{GoMap, HashAdapter};
@@ -30,24 +34,41 @@ fn main() {
         .next()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
+    let reps: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(1);
     let ks = keys(n);
-    let sum = match hasher.as_str() {
-        "go" => {
-            let mut m: GoMap<u64, u64> = GoMap::new();
-            for &k in &ks {
-                m.insert(k, k);
+    let mut sum = 0;
+    for _ in 0..reps {
+        sum += match hasher.as_str() {
+            "go" => {
+                let mut m: GoMap<u64, u64> = GoMap::new();
+                for &k in &ks {
+                    m.insert(k, k);
+                }
+                m.len()
             }
-            m.len()
-        }
-        "foldhash" => {
-            let mut m: GoMap<u64, u64, HashAdapter<foldhash::fast::FixedState>> =
-                GoMap::with_hasher(foldhash::fast::FixedState::with_seed(1));
-            for &k in &ks {
-                m.insert(k, k);
+            "go-extend" => {
+                let mut m: GoMap<u64, u64> = GoMap::new();
+                m.extend(ks.iter().map(|&k| (k, k)));
+                m.len()
             }
-            m.len()
-        }
-        other => panic!("unknown hasher {other} (go | foldhash)"),
-    };
+            "foldhash" => {
+                let mut m: GoMap<u64, u64, HashAdapter<foldhash::fast::FixedState>> =
+                    GoMap::with_hasher(foldhash::fast::FixedState::with_seed(1));
+                for &k in &ks {
+                    m.insert(k, k);
+                }
+                m.len()
+            }
+            "hashbrown" => {
+                let mut m: hashbrown::HashMap<u64, u64, foldhash::fast::FixedState> =
+                    hashbrown::HashMap::with_hasher(foldhash::fast::FixedState::with_seed(1));
+                for &k in &ks {
+                    m.insert(k, k);
+                }
+                m.len()
+            }
+            other => panic!("unknown map {other} (go | go-extend | foldhash | hashbrown)"),
+        };
+    }
     println!("{hasher}: {sum} entries");
 }

@@ -28,6 +28,8 @@
 //! * [`GoMap`]: the safe API, with std's and hashbrown's `HashMap` API; [`GoHashMap`] is it
 //!   with std's hasher. [`GoSet`] is Go's `map[T]struct{}` with std's `HashSet` API. The
 //!   `serde` feature serializes both, and snapshots.
+//! * [`batch`]: many keys at once with their memory waits overlapped:
+//!   [`GoMap::get_batch`], [`GoMap::contains_batch`], and the pipelined `extend`.
 //! * [`view`]: a read-only view of the raw memory.
 //! * [`alloc`]: every byte goes through an [`allocator_api2`] allocator; Go's malloc size
 //!   classes, and allocators that make that useful: Go's heap sizes ([`alloc::SizeClassAlloc`]),
@@ -64,6 +66,7 @@ extern crate alloc as alloc_crate;
 extern crate std;
 
 pub mod alloc;
+pub mod batch;
 #[cfg(feature = "alloc")]
 pub mod dynamic;
 mod entry;

@@ -6,6 +6,7 @@ use core::ptr;
 use allocator_api2::alloc::Allocator;
 
 use crate::alloc::DefaultAllocator;
+use crate::batch::{ContainsBatch, GetBatch};
 use crate::entry::{Entry, EntryRef, OccupiedEntry, OccupiedError, VacantEntry, VacantEntryRef};
 use crate::error::{handle_error, TryInsertError, TryReserveError};
 use crate::hash::{DefaultMapHasher, GoHasher, HashAdapter, MapHasher, MapLookup};
@@ -310,8 +311,14 @@ impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
         H: MapLookup<K, Q>,
     {
         let (b, i) = self.find(k)?;
-        // SAFETY: `find` returns a live slot; the shared borrow of `self` keeps it alive.
-        unsafe { Some(&*self.raw.elem_ptr(b, i)) }
+        // SAFETY: `find` returns a live slot, which lies in an allocation (so not at address
+        // 0: telling the compiler spares the `Option` a null test); the shared borrow of
+        // `self` keeps it alive.
+        unsafe {
+            let p = self.raw.elem_ptr(b, i);
+            core::hint::assert_unchecked(!p.is_null());
+            Some(&*p)
+        }
     }
 
     /// Looks up `k` and returns the stored key and the value.
@@ -428,6 +435,82 @@ impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
         self.find(k).is_some()
     }
 
+    /// The values of many keys, in the keys' order: `get` for each, with the buckets of the
+    /// next [`BATCH`](crate::batch::BATCH) keys hashed and prefetched while the current one is
+    /// looked up. In a map larger than the CPU's caches, the memory waits of the keys then
+    /// overlap instead of adding up.
+    ///
+    /// `keys` is anything that yields `&Q`: a slice, a `Vec` by reference, an iterator.
+    ///
+    /// ```
+    /// use gomap::GoMap;
+    ///
+    /// let m: GoMap<u64, u64> = (0..100).map(|k| (k, k * 10)).collect();
+    /// let keys = [3, 500, 7];
+    /// let found: Vec<Option<&u64>> = m.get_batch(&keys).collect();
+    /// assert_eq!(found, [Some(&30), None, Some(&70)]);
+    /// ```
+    #[inline]
+    pub fn get_batch<'q, Q, I>(&self, keys: I) -> GetBatch<'_, 'q, Q, I::IntoIter, K, V, H, A, R>
+    where
+        Q: ?Sized + 'q,
+        I: IntoIterator<Item = &'q Q>,
+        H: MapLookup<K, Q>,
+    {
+        GetBatch::new(self, keys.into_iter())
+    }
+
+    /// Whether the map holds each of many keys, in the keys' order: `contains_key` for each,
+    /// pipelined as [`get_batch`](Self::get_batch) is.
+    ///
+    /// ```
+    /// use gomap::GoMap;
+    ///
+    /// let m: GoMap<&str, u8> = [("a", 1), ("b", 2)].into();
+    /// let hits = m.contains_batch(["a", "x", "b"].iter()).filter(|&b| b).count();
+    /// assert_eq!(hits, 2);
+    /// ```
+    #[inline]
+    pub fn contains_batch<'q, Q, I>(
+        &self,
+        keys: I,
+    ) -> ContainsBatch<'_, 'q, Q, I::IntoIter, K, V, H, A, R>
+    where
+        Q: ?Sized + 'q,
+        I: IntoIterator<Item = &'q Q>,
+        H: MapLookup<K, Q>,
+    {
+        ContainsBatch {
+            inner: self.get_batch(keys),
+        }
+    }
+
+    /// The hash of a lookup key with this map's seed.
+    #[inline(always)]
+    pub(crate) fn hash_lookup<Q>(&self, k: &Q) -> u64
+    where
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
+    {
+        MapHasher::<Q>::hash(&self.raw.shape.hasher, k, self.raw.h.hash0 as u64)
+    }
+
+    /// `get`, for a key whose hash (`hash_lookup`) is known.
+    #[inline(always)]
+    pub(crate) fn get_hashed<Q>(&self, hash: u64, k: &Q) -> Option<&V>
+    where
+        Q: ?Sized,
+        H: MapLookup<K, Q>,
+    {
+        let (b, i) = self.raw.find(hash, |x| H::equivalent(k, x))?;
+        // SAFETY: as in `get`.
+        unsafe {
+            let p = self.raw.elem_ptr(b, i);
+            core::hint::assert_unchecked(!p.is_null());
+            Some(&*p)
+        }
+    }
+
     #[inline]
     fn find<Q>(&self, k: &Q) -> Option<(*mut u8, usize)>
     where
@@ -437,15 +520,25 @@ impl<K, V, H, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
         if self.raw.h.count == 0 {
             return None;
         }
-        let hash = MapHasher::<Q>::hash(&self.raw.shape.hasher, k, self.raw.h.hash0 as u64);
+        let hash = self.hash_lookup(k);
         self.raw.find(hash, |x| H::equivalent(k, x))
     }
 }
 
 impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, H, A, R> {
     #[inline]
-    fn hash_key(&self, k: &K) -> u64 {
+    pub(crate) fn hash_key(&self, k: &K) -> u64 {
         self.raw.shape.hasher.hash(k, self.raw.h.hash0 as u64)
+    }
+
+    /// `insert`, for a key whose hash (`hash_key`) is known.
+    #[inline(always)]
+    pub(crate) fn insert_hashed(&mut self, hash: u64, k: K, v: V) -> Option<V> {
+        match self.raw.assign(hash, |x| *x == k) {
+            // SAFETY: `assign` just returned this slot.
+            Ok(slot) => unsafe { self.fill(slot, k, v) },
+            Err(e) => handle_error(e),
+        }
     }
 
     /// Inserts `k → v` (Go's `m[k] = v`) and returns the previous value.
@@ -455,11 +548,7 @@ impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> GoMap<K, V, 
     #[inline]
     pub fn insert(&mut self, k: K, v: V) -> Option<V> {
         let hash = self.hash_key(&k);
-        match self.raw.assign(hash, |x| *x == k) {
-            // SAFETY: `assign` just returned this slot.
-            Ok(slot) => unsafe { self.fill(slot, k, v) },
-            Err(e) => handle_error(e),
-        }
+        self.insert_hashed(hash, k, v)
     }
 
     /// Writes the key and value into a slot `assign` returned.
@@ -896,10 +985,10 @@ impl<'a, K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> IntoIter
 impl<K: PartialEq, V, H: MapHasher<K>, A: Allocator, R: RandSource> Extend<(K, V)>
     for GoMap<K, V, H, A, R>
 {
+    /// Inserts every pair, in order, as `insert` does; the pairs ahead of the one being
+    /// inserted are hashed and their buckets prefetched (see [`crate::batch`]).
     fn extend<T: IntoIterator<Item = (K, V)>>(&mut self, iter: T) {
-        for (k, v) in iter {
-            self.insert(k, v);
-        }
+        self.extend_pipelined(iter.into_iter());
     }
 }
 
@@ -907,9 +996,7 @@ impl<'a, K: PartialEq + Copy, V: Copy, H: MapHasher<K>, A: Allocator, R: RandSou
     Extend<(&'a K, &'a V)> for GoMap<K, V, H, A, R>
 {
     fn extend<T: IntoIterator<Item = (&'a K, &'a V)>>(&mut self, iter: T) {
-        for (k, v) in iter {
-            self.insert(*k, *v);
-        }
+        self.extend_pipelined(iter.into_iter().map(|(k, v)| (*k, *v)));
     }
 }
 
@@ -932,9 +1019,7 @@ impl<'a, K: PartialEq + Copy, V: Copy, H: MapHasher<K>, A: Allocator, R: RandSou
     Extend<&'a (K, V)> for GoMap<K, V, H, A, R>
 {
     fn extend<T: IntoIterator<Item = &'a (K, V)>>(&mut self, iter: T) {
-        for &(k, v) in iter {
-            self.insert(k, v);
-        }
+        self.extend_pipelined(iter.into_iter().copied());
     }
 }
 

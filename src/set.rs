@@ -7,6 +7,7 @@ use core::ops::{BitAnd, BitOr, BitXor, Sub};
 use allocator_api2::alloc::Allocator;
 
 use crate::alloc::DefaultAllocator;
+use crate::batch::ContainsBatch;
 use crate::error::TryReserveError;
 #[cfg(feature = "alloc")]
 use crate::hash::HashAdapter;
@@ -181,6 +182,20 @@ impl<T, H, A: Allocator, R: RandSource> GoSet<T, H, A, R> {
         H: MapLookup<T, Q>,
     {
         self.map.contains_key(value)
+    }
+
+    /// Whether the set holds each of many values, in their order: `contains` for each, with
+    /// the buckets of the values ahead prefetched ([`GoMap::contains_batch`]).
+    pub fn contains_batch<'q, Q, I>(
+        &self,
+        values: I,
+    ) -> ContainsBatch<'_, 'q, Q, I::IntoIter, T, (), H, A, R>
+    where
+        Q: ?Sized + 'q,
+        I: IntoIterator<Item = &'q Q>,
+        H: MapLookup<T, Q>,
+    {
+        self.map.contains_batch(values)
     }
 
     /// The stored value equal to `value`.
@@ -389,10 +404,9 @@ where
 }
 
 impl<T: PartialEq, H: MapHasher<T>, A: Allocator, R: RandSource> Extend<T> for GoSet<T, H, A, R> {
+    /// Inserts every value, pipelined as `GoMap`'s `extend` is (see [`crate::batch`]).
     fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
-        for v in iter {
-            self.insert(v);
-        }
+        self.map.extend_pipelined(iter.into_iter().map(|v| (v, ())));
     }
 }
 
@@ -400,9 +414,8 @@ impl<'a, T: PartialEq + Copy, H: MapHasher<T>, A: Allocator, R: RandSource> Exte
     for GoSet<T, H, A, R>
 {
     fn extend<I: IntoIterator<Item = &'a T>>(&mut self, iter: I) {
-        for &v in iter {
-            self.insert(v);
-        }
+        self.map
+            .extend_pipelined(iter.into_iter().map(|&v| (v, ())));
     }
 }
 

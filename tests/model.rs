@@ -44,6 +44,11 @@ enum Op {
     ShrinkTo(u16),
     ExtractIf(u32),
     GetDisjointMut(u32, u32, u32),
+    /// `get_batch` and `contains_batch` over keys k, k + 1, ... (present and absent ones).
+    GetBatch(u32, u16),
+    /// `extend` (pipelined) with n pairs over about n/2 keys from k, each key twice with
+    /// different values: the later pair wins, as in std.
+    Extend(u32, u16, u32),
 }
 
 fn op(keys: u32) -> impl Strategy<Value = Op> {
@@ -67,6 +72,8 @@ fn op(keys: u32) -> impl Strategy<Value = Op> {
         1 => (0u16..range * 5).prop_map(Op::ShrinkTo),
         2 => (2u32..7).prop_map(Op::ExtractIf),
         4 => (0..keys, 0..keys, 0..keys).prop_map(|(a, b, c)| Op::GetDisjointMut(a, b, c)),
+        4 => (0..keys, 1u16..range).prop_map(|(k, n)| Op::GetBatch(k, n)),
+        4 => (0..keys, 1u16..range, any::<u32>()).prop_map(|(k, n, v)| Op::Extend(k, n, v)),
     ]
 }
 
@@ -248,6 +255,27 @@ fn run_in<T: Kind, A: Allocator>(
                     let got: HashMap<T::K, T::V> = m.extract_if(|k, _| pick(k)).collect();
                     let want: HashMap<T::K, T::V> = model.extract_if(|k, _| pick(k)).collect();
                     assert_eq!(got, want, "extract_if takes what std's takes");
+                }
+                Op::GetBatch(k, n) => {
+                    let keys: Vec<T::K> = (k..k + n as u32).map(T::key).collect();
+                    let got: Vec<Option<&T::V>> = m.get_batch(&keys).collect();
+                    let want: Vec<Option<&T::V>> = keys.iter().map(|k| model.get(k)).collect();
+                    assert_eq!(got, want, "get_batch answers as get does, in order");
+                    let got: Vec<bool> = m.contains_batch(keys.iter()).collect();
+                    let want: Vec<bool> = keys.iter().map(|k| model.contains_key(k)).collect();
+                    assert_eq!(got, want, "contains_batch answers as contains_key does");
+                    assert_eq!(m.get_batch(&keys).len(), keys.len());
+                }
+                Op::Extend(k, n, v) => {
+                    let half = n as u32 / 2 + 1;
+                    let pairs: Vec<(T::K, T::V)> = (0..n as u32)
+                        .map(|i| (T::key(k + i % half), T::val(v ^ i)))
+                        .collect();
+                    m.extend(pairs.clone());
+                    model.extend(pairs);
+                    for (k, v) in &model {
+                        assert_eq!(m.get(k), Some(v), "extend: the last pair of a key wins");
+                    }
                 }
                 Op::GetDisjointMut(a, b, c) => {
                     let (a, b, c) = (T::key(a), T::key(b), T::key(c));

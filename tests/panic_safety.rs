@@ -412,6 +412,23 @@ fn minus_removed(
     })
 }
 
+/// The keys `extend` adds in the sweep (besides re-inserting existing ones).
+const EXTEND_NEW: std::ops::Range<u64> = NEW + 10..NEW + 22;
+
+fn plus_extended(before: &BTreeSet<u64>, _: &BTreeSet<u64>, panicked: bool) -> Option<Bounds> {
+    let mut with = before.clone();
+    with.extend(EXTEND_NEW);
+    // The pairs before the panic are in, the rest are not (and were dropped).
+    Some(Bounds {
+        must: if panicked {
+            before.clone()
+        } else {
+            with.clone()
+        },
+        may: with,
+    })
+}
+
 fn emptied(_: &BTreeSet<u64>, _: &BTreeSet<u64>, _: bool) -> Option<Bounds> {
     Some(Bounds {
         must: BTreeSet::new(),
@@ -673,6 +690,40 @@ fn api_ops<const PAD: usize, W: Val + Clone + 'static>() -> Vec<Op<PAD, W>> {
             bounds: same,
         },
         Op {
+            name: "extend (pipelined)",
+            run: |o, ids, _| {
+                // New keys with two existing ones among them: more pairs than the batch
+                // hashes ahead, so a panic can leave pairs hashed but not inserted.
+                let old: Vec<u64> = ids.iter().take(2).copied().collect();
+                let pairs = EXTEND_NEW
+                    .clone()
+                    .take(5)
+                    .chain(old)
+                    .chain(EXTEND_NEW.clone().skip(5))
+                    .map(|id| (Key::new(id), W::new(id)));
+                m(o).extend(pairs);
+            },
+            bounds: plus_extended,
+        },
+        Op {
+            name: "get_batch and contains_batch",
+            run: |o, ids, _| {
+                let mm = m(o);
+                let keys: Vec<Key<PAD>> = ids
+                    .iter()
+                    .take(12)
+                    .copied()
+                    .chain([NEW, NEW + 1])
+                    .map(Key::new)
+                    .collect();
+                let found = mm.get_batch(&keys).filter(|v| v.is_some()).count();
+                assert_eq!(found, ids.len().min(12));
+                let found = mm.contains_batch(&keys).filter(|&b| b).count();
+                assert_eq!(found, ids.len().min(12));
+            },
+            bounds: same,
+        },
+        Op {
             name: "get_disjoint_mut",
             run: |o, ids, _| {
                 let first = ids.iter().next().copied().unwrap_or(NEW);
@@ -821,8 +872,9 @@ const MIRI_OPS: &[&str] = &[
     "and_replace_entry_with",
     "extract_if",
     "entry_ref or_insert_with",
+    "extend (pipelined)",
 ];
-const MIRI_OPS_VARIANT: &[&str] = &["insert new", "drain"];
+const MIRI_OPS_VARIANT: &[&str] = &["insert new", "drain", "extend (pipelined)"];
 
 fn sweep_all<const PAD: usize, W: Val + Clone + 'static>(states: &[State], miri_ops: &[&str]) {
     for &state in states {
@@ -1065,6 +1117,20 @@ fn set_ops() -> Vec<(&'static str, SetOpFn, BoundsFn)> {
                 s(o).insert(Key::new(NEW));
             },
             plus_new,
+        ),
+        (
+            "extend (pipelined)",
+            |o, ids, _| {
+                let old: Vec<u64> = ids.iter().take(2).copied().collect();
+                let vals = EXTEND_NEW
+                    .clone()
+                    .take(5)
+                    .chain(old)
+                    .chain(EXTEND_NEW.clone().skip(5))
+                    .map(Key::new);
+                s(o).extend(vals);
+            },
+            plus_extended,
         ),
         (
             "insert existing",

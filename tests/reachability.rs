@@ -169,8 +169,10 @@ fn heap_buckets_behind_preallocated_old_buckets_stay_alive_until_the_grow_ends()
         id += 1;
     }
     let mut seen_detached = 0;
+    let mut before = 0;
     while m.header().growing() {
         seen_detached = seen_detached.max(check_overflow_words(&m, &alloc));
+        before = alloc.blocks();
         m.insert(id, id.to_string());
         id += 1;
         // The bucket Go still reaches only through the preallocated bucket keeps its entries'
@@ -184,8 +186,9 @@ fn heap_buckets_behind_preallocated_old_buckets_stay_alive_until_the_grow_ends()
     for k in 0..id {
         assert_eq!(m.get(&k).map(String::as_str), Some(k.to_string().as_str()));
     }
-    // The old generation's memory is freed a piece per write; then only the map's is live.
-    let before = alloc.blocks();
+    // The old generation's memory is freed: a small array (this one) and its heap buckets by
+    // the write that ends the grow, a large one a piece per write after it. Then only the
+    // map's memory is live.
     for _ in 0..64 {
         m.remove(&u64::MAX);
     }

@@ -2,11 +2,44 @@
 
 use allocator_api2::alloc::Allocator;
 
-use super::{group, prefetch_bucket, RawMap, Shape};
+use super::{group, prefetch_bucket, prefetch_bucket_head, RawMap, Shape};
 use crate::layout::*;
 use crate::rand::RandSource;
 
 impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
+    /// Whether the bucket array is large enough (256 KiB or more) that its buckets are likely
+    /// not in the CPU's caches, so that prefetching them ahead pays.
+    #[inline(always)]
+    pub(crate) fn beyond_cache(&self) -> bool {
+        bucket_shift(self.h.B).saturating_mul(self.l().bucketsize) >= 256 << 10
+    }
+
+    /// Asks the CPU to load the bucket a key with this hash lives in (every cache line of it),
+    /// and while growing the first line of its old bucket, which a lookup or a write reads
+    /// first, and the other bucket a doubling grow evacuates that old bucket into (a write
+    /// fills both): the batched operations call it for the keys ahead of the one they work on. A hint
+    /// only: it reads nothing, and an address computed now may be stale by the time the key's
+    /// turn comes (a write in between may grow the map), which costs a wasted load at most.
+    #[inline(always)]
+    pub(crate) fn prefetch_hash(&self, hash: u64) {
+        let h = &self.h;
+        let bs = self.l().bucketsize;
+        let m = bucket_mask(h.B);
+        // `wrapping_add`: only the address is computed; nothing is dereferenced.
+        prefetch_bucket(h.buckets.wrapping_add((hash as usize & m) * bs), bs, true);
+        if !h.oldbuckets.is_null() {
+            if h.same_size_grow() {
+                prefetch_bucket_head(h.oldbuckets.wrapping_add((hash as usize & m) * bs));
+            } else {
+                let old = hash as usize & (m >> 1);
+                prefetch_bucket_head(h.oldbuckets.wrapping_add(old * bs));
+                // A write evacuates that old bucket into both halves: the other half too.
+                let other = (hash as usize & m) ^ (m ^ (m >> 1));
+                prefetch_bucket(h.buckets.wrapping_add(other * bs), bs, true);
+            }
+        }
+    }
+
     /// Finds the slot whose key satisfies `eq`, for a key with hash `hash`. Reads the old
     /// bucket instead of the new one while it is not yet evacuated. Returns (bucket, slot).
     ///
@@ -45,12 +78,12 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
             loop {
                 let tops = Self::tops(b);
                 // Every slot at or after an EMPTY_REST is EMPTY_REST (0), and `top` is at least
-                // 5, so the candidates below are all before the first EMPTY_REST: Go's loop,
-                // which stops there, would see the same ones.
-                let mut cand = group::match_byte(tops, top);
+                // 5, so the candidates below (exactly the slots whose tophash is `top`) are all
+                // before the first EMPTY_REST: Go's loop, which stops there, sees the same ones.
+                let mut cand = group::match_exact(tops, top);
                 while cand != 0 {
                     let i = group::lowest(cand);
-                    if Self::top(b, i) == top && eq(&*self.key_ptr(b, i)) {
+                    if eq(&*self.key_ptr(b, i)) {
                         return Some((b, i));
                     }
                     cand &= cand - 1;

@@ -49,11 +49,13 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
                 let mut b = g.bucket_at(g.h.buckets, bucket);
                 loop {
                     let tops = Self::tops(b);
-                    let stop = group::first_empty_rest(tops);
-                    let mut cand = group::match_byte(tops, top) & group::below(stop);
+                    // Exactly the slots whose tophash is `top`; none lies past an EMPTY_REST
+                    // (every slot from there on is EMPTY_REST), so Go's loop, which stops
+                    // there, sees the same ones.
+                    let mut cand = group::match_exact(tops, top);
                     while cand != 0 {
                         let i = group::lowest(cand);
-                        if Self::top(b, i) == top && eq(&*g.key_ptr(b, i)) {
+                        if eq(&*g.key_ptr(b, i)) {
                             return Ok(Slot::Found(b, i));
                         }
                         cand &= cand - 1;
@@ -64,7 +66,8 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
                             ins = Some((b, e));
                         }
                     }
-                    if stop < BUCKET_CNT {
+                    if group::zero_bytes(tops) != 0 {
+                        // An EMPTY_REST: nothing further in the chain.
                         lastb = b;
                         break;
                     }

@@ -38,11 +38,13 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
             let mut b = borig;
             loop {
                 let tops = Self::tops(b);
-                let stop = group::first_empty_rest(tops);
-                let mut cand = group::match_byte(tops, top) & group::below(stop);
+                // Exactly the slots whose tophash is `top`; none lies past an EMPTY_REST
+                // (every slot from there on is EMPTY_REST), so Go's loop, which stops
+                // there, sees the same ones.
+                let mut cand = group::match_exact(tops, top);
                 while cand != 0 {
                     let i = group::lowest(cand);
-                    if Self::top(b, i) == top && eq(&*g.key_ptr(b, i)) {
+                    if eq(&*g.key_ptr(b, i)) {
                         let kv = g.take_slot(b, i, take);
                         g.clear_slot(b, i);
                         g.mark_deleted(borig, b, i);
@@ -55,8 +57,8 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
                     }
                     cand &= cand - 1;
                 }
-                if stop < BUCKET_CNT {
-                    return Ok(None);
+                if group::zero_bytes(tops) != 0 {
+                    return Ok(None); // an EMPTY_REST: nothing further in the chain
                 }
                 b = g.overflow(b);
                 if b.is_null() {

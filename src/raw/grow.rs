@@ -10,7 +10,7 @@ use core::ptr;
 
 use allocator_api2::alloc::Allocator;
 
-use super::{group, prefetch_bucket, KeyOps, RawMap};
+use super::{group, prefetch_bucket, KeyOps, RawMap, PTR};
 use crate::error::TryReserveError;
 use crate::layout::*;
 use crate::rand::RandSource;
@@ -147,6 +147,10 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
         prefetch_bucket(old, self.l().bucketsize, true);
         prefetch_bucket(new, self.l().bucketsize, true);
         let second = self.next_after_evacuating(first);
+        // SAFETY: a grow is in progress; `first` and `second` index the old array.
+        if unsafe { self.grow_work_lone(first, second) } {
+            return Ok(());
+        }
         // SAFETY: both index the old array (invariant 2).
         let (c1, c2) = unsafe {
             (
@@ -204,6 +208,199 @@ impl<S: KeyOps, A: Allocator, R: RandSource> RawMap<S, A, R> {
             prefetch_bucket(next, self.l().bucketsize, true);
         }
         Ok(())
+    }
+
+    /// The common case of `grow_work`, without a plan buffer or reservations: each of the (at
+    /// most two) old buckets to evacuate is either evacuated already or a lone bucket without
+    /// overflow, and no NaN key needs a new tophash. Then each half of an old bucket fits the
+    /// empty head bucket it goes to, nothing is allocated, and the plan is one Y mask per old
+    /// bucket. Both masks are computed (all the user code: `Hash`) before anything moves, as
+    /// in the general path. Returns false, having changed nothing, when the general path is
+    /// needed.
+    ///
+    /// # Safety
+    /// A grow must be in progress; `first` and `second` must index the old array, `second` be
+    /// what `next_after_evacuating(first)` returned.
+    #[inline(always)]
+    unsafe fn grow_work_lone(&mut self, first: usize, second: Option<usize>) -> bool {
+        let flags = Flags::from_bits_retain(*self.h.flags.get_mut());
+        if !self.shape.reflexive() && flags.contains(Flags::ITERATOR) {
+            return false; // a NaN key may need the old tophash's bit and a new tophash
+        }
+        let old = self.h.oldbuckets;
+        // SAFETY: caller contract: both index the old array; an unevacuated head's overflow
+        // word is intact.
+        let ((b1, t1), (b2, t2)) = unsafe {
+            let b1 = self.bucket_at(old, first);
+            let t1 = Self::tops(b1);
+            if !evacuated(t1 as u8) && !self.overflow(b1).is_null() {
+                return false;
+            }
+            let b2 = match second {
+                Some(s) => self.bucket_at(old, s),
+                None => core::ptr::null_mut(),
+            };
+            // An absent second bucket reads as evacuated (`EVACUATED_EMPTY` in byte 0).
+            let t2 = if b2.is_null() {
+                EVACUATED_EMPTY as u64
+            } else {
+                Self::tops(b2)
+            };
+            if !evacuated(t2 as u8) && !self.overflow(b2).is_null() {
+                return false;
+            }
+            ((b1, t1), (b2, t2))
+        };
+        let newbit = self.h.noldbuckets();
+        let same_size = self.h.same_size_grow();
+        // The plan: every live key hashed once, before anything moves.
+        // SAFETY: an unevacuated bucket's live slots hold initialized keys.
+        let (y1, y2) = unsafe {
+            (
+                self.y_mask(b1, t1, newbit, same_size),
+                self.y_mask(b2, t2, newbit, same_size),
+            )
+        };
+        // The move: no user code, nothing to allocate.
+        // SAFETY: destinations of an unevacuated old bucket are empty buckets of the new array
+        // (oldbucket + newbit < 2^B for a doubling grow).
+        unsafe {
+            if !evacuated(t1 as u8) {
+                self.move_lone(b1, first, t1, y1, newbit, same_size);
+            }
+            if first == self.h.nevacuate {
+                self.set_evacuation_mark(second.unwrap_or(newbit), newbit);
+            }
+            if let Some(s) = second {
+                debug_assert_eq!(s, self.h.nevacuate);
+                if !evacuated(t2 as u8) {
+                    self.move_lone(b2, s, t2, y2, newbit, same_size);
+                }
+                self.advance_evacuation_mark(newbit);
+            }
+        }
+        if self.h.growing() {
+            // The next write evacuates `nevacuate`: start loading it now.
+            // SAFETY: while growing, nevacuate < noldbuckets indexes the old array.
+            let next = unsafe { self.bucket_at(self.h.oldbuckets, self.h.nevacuate) };
+            prefetch_bucket(next, self.l().bucketsize, true);
+        }
+        true
+    }
+
+    /// The Y half of a lone old bucket (tophash word `tops`) as a bit per slot: the bit of
+    /// each live key's hash that the doubled array adds. 0 for an evacuated bucket and for a
+    /// same-size grow (everything stays at X, and Go hashes nothing).
+    ///
+    /// # Safety
+    /// Unless `tops` says it is evacuated, `b` must be an old bucket whose live slots hold
+    /// initialized keys.
+    #[inline(always)]
+    unsafe fn y_mask(&self, b: *mut u8, tops: u64, newbit: usize, same_size: bool) -> u8 {
+        if same_size || evacuated(tops as u8) {
+            return 0;
+        }
+        let live = group::live_bits(tops);
+        debug_assert!(
+            group::ge_bits(tops, EVACUATED_X) & !live == 0,
+            "bad map state: an unevacuated bucket holds only live and empty slots"
+        );
+        let seed = self.h.hash0 as u64;
+        let ybit = newbit.trailing_zeros();
+        let mut y = 0u8;
+        let mut m = live;
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            m &= m - 1;
+            // SAFETY: slot i is live, so it holds an initialized key.
+            let hash = self.shape.hash(unsafe { &*self.key_ptr(b, i) }, seed);
+            y |= (((hash >> ybit) & 1) as u8) << i;
+        }
+        y
+    }
+
+    /// Evacuates a lone old bucket (no overflow; tophash word `tops`, Y half `y`) into its
+    /// empty X and Y head buckets, marks its slots, and clears it as Go does when it holds
+    /// pointers.
+    ///
+    /// # Safety
+    /// A grow must be in progress, `b` the unevacuated old bucket `oldbucket` with no overflow
+    /// bucket, `y` a subset of its live slots, and its destinations empty.
+    #[inline(always)]
+    unsafe fn move_lone(
+        &mut self,
+        b: *mut u8,
+        oldbucket: usize,
+        tops: u64,
+        y: u8,
+        newbit: usize,
+        same_size: bool,
+    ) {
+        let live = group::live_bits(tops);
+        // SAFETY: caller contract; the new array holds 2^B buckets, 2^B = 2 * newbit for a
+        // doubling grow; each half holds at most 8 entries, which fit an empty bucket.
+        unsafe {
+            let xb = self.bucket_at(self.h.buckets, oldbucket);
+            let yb = if same_size {
+                xb
+            } else {
+                self.bucket_at(self.h.buckets, oldbucket + newbit)
+            };
+            self.copy_into_empty(b, live & !y, xb);
+            self.copy_into_empty(b, y, yb);
+            let marks =
+                group::LO * EVACUATED_EMPTY as u64 - 2 * group::spread(live) + group::spread(y);
+            b.cast::<u64>().write(marks.to_le());
+            let flags = Flags::from_bits_retain(*self.h.flags.get_mut());
+            if !flags.contains(Flags::OLD_ITERATOR) && !self.shape.pointer_free() {
+                // As in `move_chain`: Go clears the keys, elems and overflow word (here null).
+                let l = self.l();
+                ptr::write_bytes(b.add(DATA_OFFSET), 0, l.bucketsize - DATA_OFFSET);
+            }
+        }
+    }
+
+    /// Copies the live slots `mask` of bucket `b`, in slot order and with their tophashes, to
+    /// slots 0, 1, ... of the empty bucket `d`. A mask that is a run from slot 0 (a bucket
+    /// that never lost an entry, wholly in one half) is copied slot for slot without looking
+    /// for the next live one, and a whole bucket's data at once.
+    ///
+    /// # Safety
+    /// The slots of `mask` must be live slots of `b`; `d` must be an empty bucket of another
+    /// array.
+    #[inline(always)]
+    unsafe fn copy_into_empty(&self, b: *mut u8, mut mask: u8, d: *mut u8) {
+        let l = self.l();
+        // SAFETY: caller contract; every offset is that of a slot (< 8) of a bucket.
+        unsafe {
+            if mask == 0xff {
+                // Tophashes, keys and elems: everything but the overflow word.
+                ptr::copy_nonoverlapping(b, d, l.bucketsize - PTR);
+                return;
+            }
+            if mask & mask.wrapping_add(1) == 0 {
+                let n = mask.count_ones() as usize;
+                for j in 0..n {
+                    Self::set_top(d, j, Self::top(b, j));
+                    ptr::copy_nonoverlapping(self.key_slot(b, j), self.key_slot(d, j), l.keysize);
+                    ptr::copy_nonoverlapping(
+                        self.elem_slot(b, j),
+                        self.elem_slot(d, j),
+                        l.elemsize,
+                    );
+                }
+                return;
+            }
+            let mut j = 0;
+            while mask != 0 {
+                let i = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                Self::set_top(d, j, Self::top(b, i));
+                ptr::copy_nonoverlapping(self.key_slot(b, i), self.key_slot(d, j), l.keysize);
+                ptr::copy_nonoverlapping(self.elem_slot(b, i), self.elem_slot(d, j), l.elemsize);
+                j += 1;
+            }
+        }
     }
 
     /// The old bucket that `grow_work` evacuates second, once `first` is evacuated: the

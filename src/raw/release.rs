@@ -9,8 +9,11 @@
 //! Go-visible (the header no longer points to it), and every later write frees a bounded piece
 //! of it: the heap overflow buckets behind up to [`CHAINS_PER_STEP`] buckets of the old array
 //! (regular and preallocated: see `RawMap::for_each_heap_overflow`), then (with `std`
-//! on Unix) up to [`BYTES_PER_STEP`] of the array's pages are handed back with
-//! `madvise(MADV_DONTNEED)`, and finally the array itself is freed, which is then cheap.
+//! on Unix, for an array of at least [`MADVISE_MIN`] bytes, which the default allocator maps
+//! from the OS) up to [`BYTES_PER_STEP`] of the array's pages are handed back with
+//! `madvise(MADV_DONTNEED)`, and finally the array itself is freed, which is then cheap. A
+//! small array ([`SMALL_ARRAY`] bytes at most) skips the graveyard: the write that finishes
+//! its grow frees it.
 //!
 //! A doubling grow takes about 2^B writes to come round again, far more than the
 //! `nbuckets(oldB) / CHAINS_PER_STEP + array / BYTES_PER_STEP` writes a graveyard needs. If a grow
@@ -29,6 +32,16 @@ use crate::rand::RandSource;
 pub(crate) const CHAINS_PER_STEP: usize = 32;
 /// Bytes of a released array one write hands back to the operating system.
 pub(crate) const BYTES_PER_STEP: usize = 64 << 10;
+/// A released array of at most this many bytes is freed at once, by the write that finishes
+/// the grow: freeing it costs less than a graveyard's bookkeeping on the next writes.
+pub(crate) const SMALL_ARRAY: usize = 64 << 10;
+/// Only arrays of at least this many bytes are handed back to the operating system page by
+/// page before they are freed: the size from which the default allocator
+/// ([`PageAlloc`](crate::alloc::PageAlloc)) maps an array of its own, whose `munmap` would
+/// otherwise cost time in proportion to its touched pages inside one write. A smaller array
+/// lives in the allocator's heap, which reuses its pages at once: handing them back would
+/// only make the next allocation fault them in again (and clear them).
+pub(crate) const MADVISE_MIN: usize = 4 << 20;
 
 /// An old generation that is no longer Go-visible: its array (with its B) and how far its
 /// release has come.
@@ -54,12 +67,21 @@ impl Released {
 }
 
 impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
-    /// Puts a released old generation in the graveyard (freeing a previous one at once).
+    /// Puts a released old generation in the graveyard (freeing a previous one at once), or
+    /// frees it now when it is small: an array of at most [`SMALL_ARRAY`] bytes, whose chains
+    /// one write walks in about the time a graveyard step takes. A map that stays small then
+    /// never keeps a graveyard, and its writes never step one.
     pub(crate) fn bury(&mut self, g: Released) {
         if let Some(prev) = self.graveyard.take() {
             self.free_released(prev);
         }
-        self.graveyard = Some(g);
+        // SAFETY: the generation's array was this map's, allocated for `g.b`.
+        let bytes = unsafe { self.l().array_bytes(g.b).unwrap_unchecked() };
+        if bytes <= SMALL_ARRAY {
+            self.free_released(g);
+        } else {
+            self.graveyard = Some(g);
+        }
     }
 
     /// One bounded step of freeing the graveyard; called by every write.
@@ -113,6 +135,9 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
             }
         }
         let total = n * self.l().bucketsize;
+        if total < MADVISE_MIN {
+            return true;
+        }
         if g.advised < total && bytes > 0 {
             let len = bytes.min(total - g.advised);
             // SAFETY: [array + advised, +len) lies inside the array, which only we own and
