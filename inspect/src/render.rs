@@ -708,6 +708,50 @@ fn overview(out: &mut String, st: Style, r: &Report) {
     }
 }
 
+/// The end of a text dump, the same for both map kinds: what part of the map is shown (when
+/// not all of it: `counts` is shown, selected by the filter, in the map, of `unit`), then the
+/// notes and the warnings.
+pub(crate) fn write_tail(
+    out: &mut String,
+    st: Style,
+    unit: &str,
+    (shown, selected, total): (usize, usize, usize),
+    filter: &str,
+    notes: &[String],
+    warnings: &[String],
+) {
+    if shown < total {
+        let left_out = if shown < selected {
+            format!("; --max-buckets left out {}", selected - shown)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "\n{}",
+            st.dim(&format!(
+                "showing {shown} of {total} {unit} ({filter}{left_out})"
+            ))
+        );
+    }
+    for (title, color, lines) in [
+        ("notes", sgr::YELLOW, notes),
+        ("warnings", sgr::RED, warnings),
+    ] {
+        if lines.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "\n{}",
+            st.paint(&format!("{};{}", sgr::BOLD, color), title)
+        );
+        for l in lines {
+            let _ = writeln!(out, "  {}", st.paint(color, l));
+        }
+    }
+}
+
 /// Renders the report as text.
 pub fn render(r: &Report, st: Style) -> String {
     let mut out = String::new();
@@ -1033,46 +1077,17 @@ pub fn render(r: &Report, st: Style) -> String {
             by.total, by.header, by.extra, by.overflow_lists, by.buckets, by.oldbuckets, by.heap
         ),
     );
-    if r.shown.buckets < r.shown.total {
-        let _ = writeln!(
-            out,
-            "\n{}",
-            st.dim(&format!(
-                "showing {} of {} buckets ({}{})",
-                r.shown.buckets,
-                r.shown.total,
-                r.shown.filter,
-                if r.shown.buckets < r.shown.selected {
-                    format!(
-                        "; --max-buckets left out {}",
-                        r.shown.selected - r.shown.buckets
-                    )
-                } else {
-                    String::new()
-                }
-            ))
-        );
-    }
-    if !r.notes.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n{}",
-            st.paint(&format!("{};{}", sgr::BOLD, sgr::YELLOW), "notes")
-        );
-        for n in &r.notes {
-            let _ = writeln!(out, "  {}", st.paint(sgr::YELLOW, n));
-        }
-    }
-    if !r.warnings.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n{}",
-            st.paint(&format!("{};{}", sgr::BOLD, sgr::RED), "warnings")
-        );
-        for w in &r.warnings {
-            let _ = writeln!(out, "  {}", st.paint(sgr::RED, w));
-        }
-    }
+    let shown = &r.shown;
+    let counts = (shown.buckets, shown.selected, shown.total);
+    write_tail(
+        &mut out,
+        st,
+        "buckets",
+        counts,
+        &shown.filter,
+        &r.notes,
+        &r.warnings,
+    );
     out
 }
 

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::program::layout::GROUP_SLOTS;
-use crate::render::{cut, hex_dump_by, pad, sgr, Region, Style};
+use crate::render::{cut, hex_dump_by, pad, sgr, write_tail, Region, Style};
 use crate::report::Field;
 
 use super::report::{load_limit_text, GroupInfo, SwissReport, TableInfo};
@@ -632,45 +632,16 @@ pub fn render(r: &SwissReport, st: Style) -> String {
             by.total, by.header, by.directory, by.tables, by.groups, by.indirect
         ),
     );
-    if r.shown.groups < r.shown.total {
-        let _ = writeln!(
-            out,
-            "\n{}",
-            st.dim(&format!(
-                "showing {} of {} groups ({}{})",
-                r.shown.groups,
-                r.shown.total,
-                r.shown.filter,
-                if r.shown.groups < r.shown.selected {
-                    format!(
-                        "; --max-buckets left out {}",
-                        r.shown.selected - r.shown.groups
-                    )
-                } else {
-                    String::new()
-                }
-            ))
-        );
-    }
-    if !r.notes.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n{}",
-            st.paint(&format!("{};{}", sgr::BOLD, sgr::YELLOW), "notes")
-        );
-        for n in &r.notes {
-            let _ = writeln!(out, "  {}", st.paint(sgr::YELLOW, n));
-        }
-    }
-    if !r.warnings.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n{}",
-            st.paint(&format!("{};{}", sgr::BOLD, sgr::RED), "warnings")
-        );
-        for w in &r.warnings {
-            let _ = writeln!(out, "  {}", st.paint(sgr::RED, w));
-        }
-    }
+    let shown = &r.shown;
+    let counts = (shown.groups, shown.selected, shown.total);
+    write_tail(
+        &mut out,
+        st,
+        "groups",
+        counts,
+        &shown.filter,
+        &r.notes,
+        &r.warnings,
+    );
     out
 }
