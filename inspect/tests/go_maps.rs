@@ -21,31 +21,12 @@ use map_inspect::report::Report;
 use serde_json::Value;
 
 use support::goprog::{build, build_all, entry_set, gcore, Spec, CLASSIC};
-use support::{run, tmp_dir, Out, Target};
+use support::{fails, run, run_ok_within, tmp_dir, Target};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
 fn ok(args: &[&str]) -> String {
-    let out = run(args, LIMIT);
-    assert!(
-        out.status.success(),
-        "map-inspect {} failed ({}): {}",
-        args.join(" "),
-        out.status,
-        out.stderr
-    );
-    out.stdout
-}
-
-/// Asserts a clean failure: exit status 1 or 2 (never 0), one error line naming `wants`.
-fn fails(out: &Out, code: i32, wants: &[&str], what: &str) {
-    assert_eq!(out.status.code(), Some(code), "{what}: {}", out.stderr);
-    assert!(!out.stderr.contains("panicked"), "{what}: {}", out.stderr);
-    let line = out.stderr.trim();
-    assert!(line.starts_with("map-inspect: error: "), "{what}: {line}");
-    for w in wants {
-        assert!(line.contains(w), "{what}: {line:?} does not say {w:?}");
-    }
+    run_ok_within(args, LIMIT)
 }
 
 /// Every check of one source (`--pid P` or `--core C`) against what the program printed.

@@ -22,32 +22,12 @@ use serde_json::Value;
 
 use support::gdbvalue::{parse_print_line, same, G};
 use support::goprog::{build_all, entry_set, gcore, goroot, Spec, SWISS};
-use support::{run, tmp_dir, Out, Target};
+use support::{fails, run, run_ok_within, tmp_dir, Out, Target};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
 fn ok(args: &[&str]) -> String {
-    let out = run(args, LIMIT);
-    assert!(
-        out.status.success(),
-        "map-inspect {} failed ({}): {}",
-        args.join(" "),
-        out.status,
-        out.stderr
-    );
-    out.stdout
-}
-
-/// Asserts a clean failure: exit status `code` (never 0), one error line naming `wants`.
-fn fails(out: &Out, code: i32, wants: &[&str], what: &str) {
-    assert_eq!(out.status.code(), Some(code), "{what}: {}", out.stderr);
-    assert!(!out.stderr.contains("panicked"), "{what}: {}", out.stderr);
-    let line = out.stderr.trim();
-    assert!(line.starts_with("map-inspect: error: "), "{what}: {line}");
-    assert_eq!(line.lines().count(), 1, "{what}: {line}");
-    for w in wants {
-        assert!(line.contains(w), "{what}: {line:?} does not say {w:?}");
-    }
+    run_ok_within(args, LIMIT)
 }
 
 fn schema() -> Value {

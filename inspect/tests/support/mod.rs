@@ -87,7 +87,12 @@ pub(crate) fn run(args: &[&str], limit: Duration) -> Out {
 
 /// Runs `map-inspect ARGS`, which must succeed, and returns its standard output.
 pub(crate) fn run_ok(args: &[&str]) -> String {
-    let out = run(args, Duration::from_secs(60));
+    run_ok_within(args, Duration::from_secs(60))
+}
+
+/// Runs `map-inspect ARGS`, which must succeed within `limit`, and returns its standard output.
+pub(crate) fn run_ok_within(args: &[&str], limit: Duration) -> String {
+    let out = run(args, limit);
     assert!(
         out.status.success(),
         "map-inspect {} failed ({}): {}",
@@ -96,6 +101,19 @@ pub(crate) fn run_ok(args: &[&str]) -> String {
         out.stderr
     );
     out.stdout
+}
+
+/// Asserts a clean failure: exit status `code` (never 0), no panic, and one error line
+/// `map-inspect: error: …` that names each of `wants`.
+pub(crate) fn fails(out: &Out, code: i32, wants: &[&str], what: &str) {
+    assert_eq!(out.status.code(), Some(code), "{what}: {}", out.stderr);
+    assert!(!out.stderr.contains("panicked"), "{what}: {}", out.stderr);
+    let line = out.stderr.trim();
+    assert!(line.starts_with("map-inspect: error: "), "{what}: {line}");
+    assert_eq!(line.lines().count(), 1, "{what}: {line}");
+    for w in wants {
+        assert!(line.contains(w), "{what}: {line:?} does not say {w:?}");
+    }
 }
 
 /// A directory for this test binary's files.
