@@ -187,8 +187,88 @@ pub(crate) fn limits(o: &DumpOptions) -> Limits {
     }
 }
 
-/// Runs `dump` and returns what it prints.
+/// What `dump` prints: a document rendered already (text, HTML), or a report that is
+/// serialized as it is written (JSON), so that a large map's JSON never exists in memory as
+/// one string besides its report.
+#[derive(Debug)]
+pub enum Document {
+    /// Rendered text or HTML.
+    Rendered(String),
+    /// A classic map's report, as JSON.
+    Classic(Box<Report>),
+    /// A Swiss-table map's report, as JSON.
+    Swiss(Box<SwissReport>),
+    /// A nil map's JSON document.
+    NilJson(serde_json::Value),
+}
+
+impl Document {
+    /// Writes the document and one newline after it (trailing white space of a rendered
+    /// document is left out, as when printed). Returns the bytes written.
+    pub fn write_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<u64> {
+        use std::io::Write as _;
+        let mut counted = Counted { inner: w, bytes: 0 };
+        match self {
+            Document::Rendered(t) => counted.write_all(t.trim_end().as_bytes())?,
+            Document::Classic(r) => serde_json::to_writer_pretty(&mut counted, r)?,
+            Document::Swiss(r) => serde_json::to_writer_pretty(&mut counted, r)?,
+            Document::NilJson(v) => serde_json::to_writer_pretty(&mut counted, v)?,
+        }
+        counted.write_all(b"\n")?;
+        counted.flush()?;
+        Ok(counted.bytes)
+    }
+
+    /// The document as one string, without the final newline.
+    pub fn to_text(&self) -> String {
+        let mut v = Vec::new();
+        // Writing to a Vec fails only if serialization does, and these types serialize.
+        self.write_to(&mut v)
+            .expect("a report serializes to memory");
+        v.pop();
+        String::from_utf8(v).expect("serde_json and the renderers write UTF-8")
+    }
+}
+
+/// A writer that counts what passes through it.
+struct Counted<'a> {
+    inner: &'a mut dyn std::io::Write,
+    bytes: u64,
+}
+
+impl std::io::Write for Counted<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// What `dump` prints, not yet written, and whether the read was clean.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The document.
+    pub doc: Document,
+    /// Why the read was not clean (printed to standard error; the exit status is 1).
+    pub unclean: Option<String>,
+}
+
+/// Runs `dump` and returns what it prints, as one string.
 pub fn run(o: &DumpOptions) -> Result<Outcome, Failure> {
+    let p = prepare(o)?;
+    Ok(Outcome {
+        text: p.doc.to_text(),
+        unclean: p.unclean,
+    })
+}
+
+/// Runs `dump` up to what it prints: the caller writes the document
+/// ([`Document::write_to`]), which for JSON serializes the report as it goes.
+pub fn prepare(o: &DumpOptions) -> Result<Prepared, Failure> {
     let r = match report_or_nil(o)? {
         Dumped::Map(r) => r,
         Dumped::Swiss(r) => {
@@ -199,24 +279,22 @@ pub fn run(o: &DumpOptions) -> Result<Outcome, Failure> {
                     r.layout.description
                 )
             });
-            let text = match o.format {
-                Format::Json => serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?,
-                Format::Text => crate::swiss::render::render(&r, Style { color: o.color }),
-                Format::Html => crate::html::swiss_page(&r),
+            let doc = match o.format {
+                Format::Json => Document::Swiss(r),
+                Format::Text => {
+                    Document::Rendered(crate::swiss::render::render(&r, Style { color: o.color }))
+                }
+                Format::Html => Document::Rendered(crate::html::swiss_page(&r)),
             };
-            return Ok(Outcome { text, unclean });
+            return Ok(Prepared { doc, unclean });
         }
         Dumped::Nil { text, json } => {
-            return Ok(Outcome {
-                text: match o.format {
-                    Format::Json => {
-                        serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?
-                    }
-                    Format::Text => text,
-                    Format::Html => crate::html::text_page("a nil map", &text),
-                },
-                unclean: None,
-            })
+            let doc = match o.format {
+                Format::Json => Document::NilJson(json),
+                Format::Text => Document::Rendered(text),
+                Format::Html => Document::Rendered(crate::html::text_page("a nil map", &text)),
+            };
+            return Ok(Prepared { doc, unclean: None });
         }
     };
     let unclean = (!r.warnings.is_empty()).then(|| {
@@ -229,12 +307,12 @@ pub fn run(o: &DumpOptions) -> Result<Outcome, Failure> {
                 .unwrap_or_default()
         )
     });
-    let text = match o.format {
-        Format::Json => serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?,
-        Format::Text => render::render(&r, Style { color: o.color }),
-        Format::Html => crate::html::dump_page(&r),
+    let doc = match o.format {
+        Format::Json => Document::Classic(r),
+        Format::Text => Document::Rendered(render::render(&r, Style { color: o.color })),
+        Format::Html => Document::Rendered(crate::html::dump_page(&r)),
     };
-    Ok(Outcome { text, unclean })
+    Ok(Prepared { doc, unclean })
 }
 
 /// Builds the report `dump` prints for a classic map (a nil map, or a Swiss map, is an error

@@ -643,8 +643,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Dump(args) => {
             let file = args.output.clone();
-            let out = dump::run(&args.options()?)?;
-            emit(&out.text, file.as_deref())?;
+            let out = dump::prepare(&args.options()?)?;
+            write_document(&out.doc, file.as_deref())?;
             match out.unclean {
                 Some(why) => Err(why.into()),
                 None => Ok(()),
@@ -739,7 +739,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
                 ReplayFormatArg::Html => map_inspect::html::replay_page(&out, &text, &name),
             };
-            Ok(emit(&doc, args.output.as_deref())?)
+            let doc = dump::Document::Rendered(doc);
+            Ok(write_document(&doc, args.output.as_deref())?)
         }
     }
 }
@@ -752,15 +753,28 @@ fn color_choice(c: ColorArg) -> &'static str {
     }
 }
 
-/// Writes the output to `file` (and says so on standard error), or to standard output.
-fn emit(doc: &str, file: Option<&std::path::Path>) -> Result<(), String> {
+/// Writes `dump`'s document to FILE (and says so on standard error) or to standard output,
+/// as it is serialized; a closed pipe (`| head`) ends the program quietly.
+fn write_document(doc: &dump::Document, file: Option<&std::path::Path>) -> Result<(), String> {
+    use std::io::Write;
     match file {
-        None => print_stdout(doc.trim_end()),
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            match doc.write_to(&mut out).and_then(|_| out.flush()) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(format!("writing output: {e}")),
+            }
+        }
         Some(f) => {
-            let mut body = doc.trim_end().to_string();
-            body.push('\n');
-            std::fs::write(f, &body).map_err(|e| format!("cannot write {}: {e}", f.display()))?;
-            eprintln!("map-inspect: wrote {} ({} bytes)", f.display(), body.len());
+            let fail = |e: std::io::Error| format!("cannot write {}: {e}", f.display());
+            let mut w = std::io::BufWriter::new(std::fs::File::create(f).map_err(fail)?);
+            let n = doc.write_to(&mut w).map_err(fail)?;
+            w.into_inner()
+                .map_err(|e| fail(e.into_error()))?
+                .sync_all()
+                .map_err(fail)?;
+            eprintln!("map-inspect: wrote {} ({n} bytes)", f.display());
             Ok(())
         }
     }

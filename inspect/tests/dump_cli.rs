@@ -802,3 +802,77 @@ fn the_schema_doc_describes_every_field() {
         );
     }
 }
+
+/// `-o FILE` writes exactly what standard output gets (JSON is serialized as it is written,
+/// text and HTML are written from their rendering), each with one final newline, and says
+/// how many bytes it wrote; a FILE that cannot be created is a clean error. The map is a
+/// snapshot, so that both runs read the same memory at the same addresses.
+#[test]
+#[cfg_attr(miri, ignore)]
+fn output_file_holds_what_stdout_prints() {
+    let dir = support::tmp_dir("dump-output-file");
+    let snap = dir.join("demo.snap");
+    let snap = snap.to_str().unwrap();
+    run_ok(&["dump", "--save-snapshot", snap]);
+    for format in ["json", "text", "html"] {
+        let path = dir.join(format!("demo.{format}"));
+        let file = path.to_str().unwrap();
+        let printed = run_ok(&["dump", snap, "--format", format, "--color", "never"]);
+        let out = run(
+            &[
+                "dump", snap, "--format", format, "--color", "never", "-o", file,
+            ],
+            Duration::from_secs(60),
+        );
+        assert!(out.status.success(), "{format}: {}", out.stderr);
+        assert_eq!(out.stdout, "", "{format}: -o prints nothing to stdout");
+        let written = std::fs::read_to_string(&path).unwrap();
+        // Each page has its own script nonce; the rest must be the same.
+        let same_nonce = |doc: &str| match doc.split_once("'nonce-") {
+            Some((_, rest)) => {
+                let nonce: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
+                assert!(nonce.len() >= 16, "{format}: a nonce of {nonce:?}");
+                doc.replace(&nonce, "NONCE")
+            }
+            None => doc.to_string(),
+        };
+        assert!(
+            same_nonce(&written) == same_nonce(&printed),
+            "{format}: the file ({} bytes) differs from stdout ({} bytes)",
+            written.len(),
+            printed.len()
+        );
+        assert!(
+            written.ends_with('\n') && !written.ends_with("\n\n"),
+            "{format}"
+        );
+        assert!(
+            out.stderr
+                .contains(&format!("wrote {file} ({} bytes)", written.len())),
+            "{format}: {}",
+            out.stderr
+        );
+        if format == "json" {
+            let json: Value = serde_json::from_str(&written).unwrap();
+            assert_eq!(json["schema"], "gomap-dump/1");
+        }
+    }
+    let out = run(
+        &[
+            "dump",
+            snap,
+            "--format",
+            "json",
+            "-o",
+            "/nonexistent-dir/x.json",
+        ],
+        Duration::from_secs(60),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .starts_with("map-inspect: error: cannot write /nonexistent-dir/x.json: "),
+        "{}",
+        out.stderr
+    );
+}
