@@ -220,13 +220,12 @@ impl Document {
     }
 
     /// The document as one string, without the final newline.
-    pub fn to_text(&self) -> String {
+    pub fn to_text(&self) -> Result<String, String> {
         let mut v = Vec::new();
-        // Writing to a Vec fails only if serialization does, and these types serialize.
-        self.write_to(&mut v)
-            .expect("a report serializes to memory");
+        // Writing to a Vec fails only if serialization does.
+        self.write_to(&mut v).map_err(|e| e.to_string())?;
         v.pop();
-        String::from_utf8(v).expect("serde_json and the renderers write UTF-8")
+        String::from_utf8(v).map_err(|e| e.to_string())
     }
 }
 
@@ -261,7 +260,7 @@ pub struct Prepared {
 pub fn run(o: &DumpOptions) -> Result<Outcome, Failure> {
     let p = prepare(o)?;
     Ok(Outcome {
-        text: p.doc.to_text(),
+        text: p.doc.to_text()?,
         unclean: p.unclean,
     })
 }
