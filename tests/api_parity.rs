@@ -1,4 +1,4 @@
-//! The API a std or hashbrown user expects, item by item (issue 17's lists): every item is
+//! The API a std or hashbrown user expects, item by item (std's HashMap and HashSet, hashbrown's extras): every item is
 //! used here, so this file is the compile probe, and each use checks what the item does.
 
 mod common;

@@ -579,7 +579,7 @@ fn ops<const PAD: usize, W: Val + Clone + 'static>() -> Vec<Op<PAD, W>> {
     ]
 }
 
-/// The operations of the std/hashbrown API (issue 17 and 19's additions).
+/// The operations of the std/hashbrown API that gomap added for parity with them.
 fn api_ops<const PAD: usize, W: Val + Clone + 'static>() -> Vec<Op<PAD, W>> {
     fn m<const PAD: usize, W>(o: &mut Option<Map<PAD, W>>) -> &mut Map<PAD, W> {
         o.as_mut().unwrap()

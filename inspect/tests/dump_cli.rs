@@ -254,7 +254,7 @@ fn overview_lines(r: &Report) -> Vec<String> {
     lines.into_iter().map(|(_, l)| l).collect()
 }
 
-/// Issue 16's first screen: within the first 40 lines of the demo's text, the header, the
+/// The text dump's first screen: within the first 40 lines of the demo's text, the header, the
 /// grow state and one line per bucket chain, its slot states as glyphs; the options that
 /// select buckets select these lines too.
 #[test]
