@@ -1,5 +1,6 @@
-//! The API a std or hashbrown user expects, item by item (std's HashMap and HashSet, hashbrown's extras): every item is
-//! used here, so this file is the compile probe, and each use checks what the item does.
+//! The API a std or hashbrown user expects, item by item (std's HashMap and HashSet,
+//! hashbrown's extras): every item is used here, so this file is the compile probe, and each
+//! use checks what the item does.
 
 mod common;
 
