@@ -479,19 +479,7 @@ fn check_version(version: &str, bin: &Path, swiss: bool) {
 
 /// `check_version` of every build, three at a time.
 fn check_versions(all: &[(&str, &Path)], swiss: bool) {
-    for group in all.chunks(3) {
-        std::thread::scope(|s| {
-            let hs: Vec<_> = group
-                .iter()
-                .map(|&(v, bin)| s.spawn(move || check_version(v, bin, swiss)))
-                .collect();
-            for h in hs {
-                if let Err(e) = h.join() {
-                    std::panic::resume_unwind(e);
-                }
-            }
-        });
-    }
+    support::in_groups(all, 3, |&(v, bin)| check_version(v, bin, swiss));
 }
 
 #[test]

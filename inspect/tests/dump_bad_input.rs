@@ -12,7 +12,7 @@ use gomap::layout::{BucketLayout, Hmap};
 use gomap::snapshot::{Region, RegionKind, Snapshot};
 use gomap::GoMap;
 
-use support::Out;
+use support::{Out, Sleeper};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -238,28 +238,6 @@ fn bucket_pointer_outside_the_snapshot() {
         &["cannot read 144 bytes at 0xdead0000", "no region holds it"],
         "dangling buckets pointer",
     );
-}
-
-/// A real process to point at: this test's own child.
-struct Sleeper(std::process::Child);
-
-impl Sleeper {
-    fn start() -> Sleeper {
-        Sleeper(
-            Command::new("sleep")
-                .arg("60")
-                .stdin(Stdio::null())
-                .spawn()
-                .expect("spawn sleep"),
-        )
-    }
-}
-
-impl Drop for Sleeper {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]

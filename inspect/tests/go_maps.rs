@@ -21,7 +21,7 @@ use map_inspect::report::Report;
 use serde_json::Value;
 
 use support::goprog::{build, build_all, entry_set, gcore, Spec, CLASSIC};
-use support::{fails, run, run_ok_within, tmp_dir, Target};
+use support::{fails, in_groups, run, run_ok_within, tmp_dir, Target};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -276,21 +276,9 @@ fn check_version(version: &'static str, exp: Option<&'static str>, bin: &Path) {
     let dir = tmp_dir("go-maps-cores");
     let core = gcore(t.pid(), &dir, &format!("core-{version}"));
     drop(t);
-    let c = core.to_string_lossy().to_string();
-    let result = std::panic::catch_unwind(|| {
-        check_source(
-            &["--core", &c],
-            &info,
-            &format!("{label} core"),
-            version,
-            exp,
-        );
-        check_gdb(bin, &core, &info, &format!("{label} gdb"));
-    });
-    let _ = std::fs::remove_file(&core);
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+    let label_core = format!("{label} core");
+    check_source(&["--core", &core.arg()], &info, &label_core, version, exp);
+    check_gdb(bin, &core.0, &info, &format!("{label} gdb"));
 }
 
 #[test]
@@ -299,13 +287,8 @@ fn every_classic_version_live_core_and_gdb() {
     let specs: Vec<Spec> = CLASSIC.iter().map(|(v, x)| Spec::classic(v, *x)).collect();
     let bins = build_all(&specs);
     // Two versions at a time (a core file of a Go process is over 1 GB for a moment).
-    for pair in CLASSIC.iter().zip(&bins).collect::<Vec<_>>().chunks(2) {
-        std::thread::scope(|s| {
-            for ((v, x), bin) in pair {
-                s.spawn(move || check_version(v, *x, bin));
-            }
-        });
-    }
+    let versions: Vec<_> = CLASSIC.iter().zip(&bins).collect();
+    in_groups(&versions, 2, |((v, x), bin)| check_version(v, *x, bin));
 }
 
 #[test]

@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use support::gdbvalue::{parse_print_line, same, G};
 use support::goprog::{build_all, entry_set, gcore, goroot, Spec, SWISS};
-use support::{fails, run, run_ok_within, tmp_dir, Out, Target};
+use support::{fails, in_groups, run, run_ok_within, tmp_dir, Out, Sleeper, Target};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -598,21 +598,9 @@ fn check_version(version: &'static str, exp: Option<&'static str>, bin: &Path) {
         &format!("core-{version}{}", exp.unwrap_or_default()),
     );
     drop(t);
-    let c = core.to_string_lossy().to_string();
-    let result = std::panic::catch_unwind(|| {
-        check_source(
-            &["--core", &c],
-            &info,
-            &format!("{label} core"),
-            version,
-            exp,
-        );
-        check_gdb(bin, &core, &info, &label, version);
-    });
-    let _ = std::fs::remove_file(&core);
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+    let label_core = format!("{label} core");
+    check_source(&["--core", &core.arg()], &info, &label_core, version, exp);
+    check_gdb(bin, &core.0, &info, &label, version);
 }
 
 #[test]
@@ -621,23 +609,8 @@ fn every_swiss_version_live_core_and_gdb() {
     let specs: Vec<Spec> = SWISS.iter().map(|(v, x)| Spec::swiss(v, *x)).collect();
     let bins = build_all(&specs);
     // Two versions at a time (a core file of a Go process is over 1 GB for a moment).
-    for pair in SWISS.iter().zip(&bins).collect::<Vec<_>>().chunks(2) {
-        std::thread::scope(|s| {
-            for ((v, x), bin) in pair {
-                s.spawn(move || check_version(v, *x, bin));
-            }
-        });
-    }
-}
-
-/// A process to point at that is not a Go program: this test's own child.
-struct Sleeper(std::process::Child);
-
-impl Drop for Sleeper {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    let versions: Vec<_> = SWISS.iter().zip(&bins).collect();
+    in_groups(&versions, 2, |((v, x), bin)| check_version(v, *x, bin));
 }
 
 #[test]
@@ -777,13 +750,7 @@ fn swiss_errors_are_clear_and_never_exit_0() {
     drop(t);
     // A map layout this build does not read exits with status 2: Go 1.23's experimental
     // Swiss tables, named with --go-version for a process that is not a Go program.
-    let s = Sleeper(
-        Command::new("sleep")
-            .arg("60")
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("spawn sleep"),
-    );
+    let s = Sleeper::start();
     let pid = s.0.id().to_string();
     fails(
         &run(

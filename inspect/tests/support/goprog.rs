@@ -247,9 +247,26 @@ pub(crate) fn goroot(version: &str) -> PathBuf {
         .to_path_buf()
 }
 
+/// A core file that is deleted when dropped, a failing test included (a Go process's core is
+/// over 1 GB).
+pub(crate) struct CoreFile(pub(crate) PathBuf);
+
+impl CoreFile {
+    /// The path, as an argument.
+    pub(crate) fn arg(&self) -> String {
+        self.0.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for CoreFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// Takes a core file of a running process with gdb's gcore (the process is stopped while it
 /// is written).
-pub(crate) fn gcore(pid: u32, dir: &Path, name: &str) -> PathBuf {
+pub(crate) fn gcore(pid: u32, dir: &Path, name: &str) -> CoreFile {
     let prefix = dir.join(name);
     let out = Command::new("gcore")
         .arg("-o")
@@ -264,5 +281,5 @@ pub(crate) fn gcore(pid: u32, dir: &Path, name: &str) -> PathBuf {
         "gcore wrote no core: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    core
+    CoreFile(core)
 }

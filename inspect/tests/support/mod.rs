@@ -276,3 +276,43 @@ pub(crate) fn sorted(mut v: Vec<(serde_json::Value, serde_json::Value)>) -> Vec<
     s.sort();
     s
 }
+
+/// A live process that is not a Go program, to point map-inspect at: a `sleep` child of the
+/// test, killed when dropped.
+pub(crate) struct Sleeper(pub(crate) Child);
+
+impl Sleeper {
+    /// Starts `sleep 60`.
+    pub(crate) fn start() -> Sleeper {
+        Sleeper(
+            Command::new("sleep")
+                .arg("60")
+                .stdin(Stdio::null())
+                .spawn()
+                .expect("spawn sleep"),
+        )
+    }
+}
+
+impl Drop for Sleeper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs `f` on every item, `n` items at a time on their own threads; the first failure is
+/// re-raised as it was (its assertion message intact).
+pub(crate) fn in_groups<T: Sync>(items: &[T], n: usize, f: impl Fn(&T) + Sync) {
+    for group in items.chunks(n) {
+        std::thread::scope(|s| {
+            let f = &f;
+            let hs: Vec<_> = group.iter().map(|t| s.spawn(move || f(t))).collect();
+            for h in hs {
+                if let Err(e) = h.join() {
+                    std::panic::resume_unwind(e);
+                }
+            }
+        });
+    }
+}
