@@ -224,6 +224,15 @@ fn state_color(state: &str) -> &'static str {
     }
 }
 
+/// The width of a slot table's key column: its longest key text (cut at 40 characters),
+/// and at least the width of the word "key".
+pub(crate) fn key_width<'a>(keys: impl Iterator<Item = &'a str>) -> usize {
+    keys.map(|t| t.chars().count().min(40))
+        .max()
+        .unwrap_or(0)
+        .max(3)
+}
+
 pub(crate) fn cut(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
@@ -343,14 +352,7 @@ fn render_bucket(out: &mut String, st: Style, r: &Report, b: &BucketInfo) {
         return;
     }
     // Slot table.
-    let kw = b
-        .slots
-        .iter()
-        .filter_map(|s| s.key_text.as_ref())
-        .map(|t| t.chars().count().min(40))
-        .max()
-        .unwrap_or(0)
-        .max(3);
+    let kw = key_width(b.slots.iter().filter_map(|s| s.key_text.as_deref()));
     let _ = writeln!(
         out,
         "    {}",

@@ -2,7 +2,7 @@
 
 use allocator_api2::alloc::Allocator;
 
-use super::{group, prefetch_bucket, prefetch_bucket_head, RawMap, Shape};
+use super::{group, prefetch_bucket, prefetch_line, RawMap, Shape};
 use crate::layout::*;
 use crate::rand::RandSource;
 
@@ -29,10 +29,10 @@ impl<S: Shape, A: Allocator, R: RandSource> RawMap<S, A, R> {
         prefetch_bucket(h.buckets.wrapping_add((hash as usize & m) * bs), bs, true);
         if !h.oldbuckets.is_null() {
             if h.same_size_grow() {
-                prefetch_bucket_head(h.oldbuckets.wrapping_add((hash as usize & m) * bs));
+                prefetch_line(h.oldbuckets.wrapping_add((hash as usize & m) * bs));
             } else {
                 let old = hash as usize & (m >> 1);
-                prefetch_bucket_head(h.oldbuckets.wrapping_add(old * bs));
+                prefetch_line(h.oldbuckets.wrapping_add(old * bs));
                 // A write evacuates that old bucket into both halves: the other half too.
                 let other = (hash as usize & m) ^ (m ^ (m >> 1));
                 prefetch_bucket(h.buckets.wrapping_add(other * bs), bs, true);

@@ -134,36 +134,29 @@ pub(crate) mod group {
 }
 
 /// Hints the CPU to load a bucket's cache lines: all of them, or all but the first when the
-/// caller is about to load that one anyway (x86-64; nothing elsewhere).
+/// caller is about to load that one anyway.
 #[inline(always)]
-#[allow(unused_variables)]
 pub(crate) fn prefetch_bucket(b: *mut u8, bucketsize: usize, first_line: bool) {
-    #[cfg(all(target_arch = "x86_64", not(miri)))]
-    {
-        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: prefetching has no effect on memory and never faults; the addresses lie in
-        // (or one line past) the bucket, and `wrapping_add` keeps the arithmetic defined.
-        unsafe {
-            if first_line {
-                _mm_prefetch::<_MM_HINT_T0>(b.cast::<i8>());
-            }
-            _mm_prefetch::<_MM_HINT_T0>(b.wrapping_add(64).cast::<i8>());
-            if bucketsize > 128 {
-                _mm_prefetch::<_MM_HINT_T0>(b.wrapping_add(128).cast::<i8>());
-            }
-        }
+    // `wrapping_add`: the addresses lie in (or one line past) the bucket; only computed.
+    if first_line {
+        prefetch_line(b);
+    }
+    prefetch_line(b.wrapping_add(64));
+    if bucketsize > 128 {
+        prefetch_line(b.wrapping_add(128));
     }
 }
 
-/// Hints the CPU to load the first cache line of a bucket (its tophash bytes), x86-64 only.
+/// Hints the CPU to load the cache line at `p` (for a bucket: its tophash bytes), x86-64
+/// only; nothing elsewhere.
 #[inline(always)]
 #[allow(unused_variables)]
-pub(crate) fn prefetch_bucket_head(b: *mut u8) {
+pub(crate) fn prefetch_line(p: *mut u8) {
     #[cfg(all(target_arch = "x86_64", not(miri)))]
     {
         use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: prefetching has no effect on memory and never faults.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(b.cast::<i8>()) };
+        // SAFETY: prefetching has no effect on memory and never faults, whatever the address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) };
     }
 }
 

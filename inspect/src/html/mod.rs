@@ -592,21 +592,25 @@ fn classic_brief(r: &Report) -> String {
         if s.growing { " on" } else { "" },
         escape(&grow)
     );
-    if s.live as u64 != s.count || !r.warnings.is_empty() {
-        let _ = write!(
-            out,
-            "<p class=bad>{} warning{} (listed below){}</p>",
-            r.warnings.len(),
-            if r.warnings.len() == 1 { "" } else { "s" },
-            if s.live as u64 != s.count {
-                format!("; count {} but {} live slots found", s.count, s.live)
-            } else {
-                String::new()
-            }
-        );
-    }
+    let mismatch = (s.live as u64 != s.count)
+        .then(|| format!("count {} but {} live slots found", s.count, s.live));
+    warnings_line(&mut out, r.warnings.len(), mismatch);
     out.push_str("</div>");
     out
+}
+
+/// The line under a header that says the read was not clean: how many warnings, and the
+/// count that disagrees with the slots found (either map kind), if one does.
+fn warnings_line(out: &mut String, warnings: usize, mismatch: Option<String>) {
+    if warnings == 0 && mismatch.is_none() {
+        return;
+    }
+    let _ = write!(
+        out,
+        "<p class=bad>{warnings} warning{} (listed below){}</p>",
+        if warnings == 1 { "" } else { "s" },
+        mismatch.map(|m| format!("; {m}")).unwrap_or_default()
+    );
 }
 
 /// The Swiss header and sizes in two lines, above the picture.
@@ -680,19 +684,9 @@ fn swiss_brief(r: &SwissReport) -> String {
         out.push_str("</div></div>");
     }
 
-    if s.live as u64 != s.used || !r.warnings.is_empty() {
-        let _ = write!(
-            out,
-            "<p class=bad>{} warning{} (listed below){}</p>",
-            r.warnings.len(),
-            if r.warnings.len() == 1 { "" } else { "s" },
-            if s.live as u64 != s.used {
-                format!("; used {} but {} full slots found", s.used, s.live)
-            } else {
-                String::new()
-            }
-        );
-    }
+    let mismatch = (s.live as u64 != s.used)
+        .then(|| format!("used {} but {} full slots found", s.used, s.live));
+    warnings_line(&mut out, r.warnings.len(), mismatch);
     out.push_str("</div>");
     out
 }

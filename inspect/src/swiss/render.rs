@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::program::layout::GROUP_SLOTS;
-use crate::render::{cut, hex_dump_by, pad, sgr, write_tail, Region, Style};
+use crate::render::{cut, hex_dump_by, key_width, pad, sgr, write_tail, Region, Style};
 use crate::report::Field;
 
 use super::report::{load_limit_text, GroupInfo, SwissReport, TableInfo};
@@ -88,14 +88,7 @@ fn render_group(out: &mut String, st: Style, r: &SwissReport, g: &GroupInfo) {
             )
         );
     } else {
-        let kw = g
-            .slots
-            .iter()
-            .filter_map(|s| s.key_text.as_ref())
-            .map(|t| t.chars().count().min(40))
-            .max()
-            .unwrap_or(0)
-            .max(3);
+        let kw = key_width(g.slots.iter().filter_map(|s| s.key_text.as_deref()));
         let _ = writeln!(
             out,
             "    {}",
